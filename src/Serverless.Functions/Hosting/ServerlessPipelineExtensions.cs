@@ -1,0 +1,71 @@
+using Azure.Monitor.OpenTelemetry.Exporter;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Serverless.Functions.Scoring;
+using Serverless.Storage;
+
+namespace Serverless.Functions.Hosting;
+
+/// <summary>Registers everything the app's functions need, the same way for the local runtime and the real Functions host.</summary>
+public static class ServerlessPipelineExtensions
+{
+    /// <summary>The activity source of the app's own spans.</summary>
+    public const string ActivitySourceName = "Serverless.Pipeline";
+
+    /// <summary>Adds the pipeline's options, storage clients, health checks and telemetry.</summary>
+    public static TBuilder AddServerlessPipeline<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+
+        services.AddOptions<PipelineOptions>()
+            .BindConfiguration(PipelineOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.AddStorageClients();
+        services.AddSingleton<CsvInputInspector>();
+        services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
+
+        builder.AddServerlessTelemetry();
+        return builder;
+    }
+
+    private static void AddServerlessTelemetry(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TelemetryOptions>()
+            .BindConfiguration(TelemetryOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        var exporter = builder.Configuration[$"{TelemetryOptions.SectionName}:Exporter"]
+            ?? (string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]) ? "none" : "azuremonitor");
+        if (exporter == "none")
+        {
+            return;
+        }
+
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("serverless-ml-pipeline"))
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource("Microsoft.Azure.Functions.Worker", ActivitySourceName);
+                switch (exporter)
+                {
+                    case "console":
+                        tracing.AddConsoleExporter();
+                        break;
+                    case "otlp":
+                        tracing.AddOtlpExporter();
+                        break;
+                    case "azuremonitor":
+                        tracing.AddAzureMonitorTraceExporter(o => o.ConnectionString = builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]);
+                        break;
+                }
+            });
+    }
+}
