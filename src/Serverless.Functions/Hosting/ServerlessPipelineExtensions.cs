@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,6 +28,8 @@ public static class ServerlessPipelineExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        // camelCase JSON in and out, as most HTTP APIs; the worker's serializer is built from these options on both hosts.
+        services.Configure<JsonSerializerOptions>(json => json.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
         services.AddStorageClients();
         services.AddSingleton<CsvInputInspector>();
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);

@@ -2,7 +2,7 @@ using Sylvan.Data.Csv;
 
 namespace Serverless.Functions.Scoring;
 
-/// <summary>One problem found in an input file, by row (1-based, header = row 1) and column where known.</summary>
+/// <summary>One problem found in an input file, by row and column where known. Rows are CSV records, 1-based, the header being row 1 (a quoted field with line breaks stays one row).</summary>
 public sealed record InputProblem(long Row, string? Column, string Message);
 
 /// <summary>What a first pass over a CSV input found: its columns, its data rows, and the rows that are malformed.</summary>
@@ -28,6 +28,11 @@ public sealed class CsvInputInspector
         ArgumentNullException.ThrowIfNull(content);
         using var text = new StreamReader(content, detectEncodingFromByteOrderMarks: true);
         var problems = new List<InputProblem>();
+        if (text.Peek() < 0)
+        {
+            return new InputInspection(file, [], 0, 0, [new InputProblem(1, null, $"{file}: the file is empty; it has no header row.")]);
+        }
+
         CsvDataReader csv;
         try
         {

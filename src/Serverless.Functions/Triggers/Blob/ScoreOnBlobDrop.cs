@@ -49,7 +49,7 @@ public sealed class ScoreOnBlobDrop(CsvInputInspector inspector, StorageClientFa
 
         var summary = new ScoringSummary(
             Input: file,
-            InputETag: properties.ETag.ToString(),
+            InputETag: properties.ETag.ToString().Trim('"'),
             InputBytes: properties.ContentLength,
             Status: inspection.IsValid ? "received" : "rejected",
             Columns: inspection.Columns,
