@@ -142,5 +142,5 @@ public sealed class BlobTriggerTests(AzuriteFixture azurite)
                 ["LocalHost:HostId"] = _hostId,
                 ["LocalHost:Blobs:PollInterval"] = pollInterval,
             },
-            services => services.AddSingleton(recorder));
+            builder => builder.Services.AddSingleton(recorder));
 }

@@ -51,5 +51,5 @@ public sealed class TimerTriggerTests(AzuriteFixture azurite)
         TestFunctionsHost.StartAsync(
             [typeof(TimerFunctions)],
             new Dictionary<string, string?> { ["AzureWebJobsStorage"] = azurite.ConnectionString, ["LocalHost:HostId"] = _hostId },
-            services => services.AddSingleton(recorder));
+            builder => builder.Services.AddSingleton(recorder));
 }

@@ -25,11 +25,11 @@ public sealed class TestFunctionsHost : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    /// <summary>Builds and starts a host; <paramref name="settings"/> override the defaults (fixed keys, port 0, fast polling).</summary>
+    /// <summary>Builds and starts a host; <paramref name="settings"/> override the defaults (fixed keys, port 0, fast polling); <paramref name="configure"/> adds services.</summary>
     public static async Task<TestFunctionsHost> StartAsync(
         IEnumerable<Type> functionTypes,
         IDictionary<string, string?>? settings = null,
-        Action<IServiceCollection>? configureServices = null)
+        Action<FunctionsApplicationBuilder>? configure = null)
     {
         var builder = FunctionsApplication.CreateBuilder([]);
         var values = new Dictionary<string, string?>
@@ -53,7 +53,7 @@ public sealed class TestFunctionsHost : IAsyncDisposable
                 options.FunctionTypes.Add(type);
             }
         });
-        configureServices?.Invoke(builder.Services);
+        configure?.Invoke(builder);
 
         var host = builder.Build();
         await host.StartAsync();

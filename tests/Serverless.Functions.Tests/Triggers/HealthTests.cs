@@ -1,0 +1,76 @@
+using System.Net;
+using System.Text.Json;
+using Azure.Core.Serialization;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Moq;
+using Serverless.Functions.Triggers.Http;
+
+namespace Serverless.Functions.Tests.Triggers;
+
+public sealed class HealthTests
+{
+    [Fact]
+    public async Task RunAsync_StorageUnreachable_Returns503NamingTheCheck()
+    {
+        var health = new Health(HealthService(HealthStatus.Unhealthy, "Storage is not reachable: refused"));
+
+        var response = (TestResponse)await health.RunAsync(Request(), CancellationToken.None);
+        using var body = response.ReadJson();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("Unhealthy", body.RootElement.GetProperty("status").GetString());
+        Assert.Equal("Storage is not reachable: refused", body.RootElement.GetProperty("checks").GetProperty("storage").GetProperty("description").GetString());
+    }
+
+    [Fact]
+    public async Task RunAsync_Healthy_Returns200WithVersion()
+    {
+        var health = new Health(HealthService(HealthStatus.Healthy, "answered"));
+
+        var response = (TestResponse)await health.RunAsync(Request(), CancellationToken.None);
+        using var body = response.ReadJson();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("0.1.0", body.RootElement.GetProperty("version").GetString());
+        Assert.StartsWith("application/json", response.Headers.GetValues("Content-Type").Single(), StringComparison.Ordinal);
+    }
+
+    private static HealthCheckService HealthService(HealthStatus status, string description)
+    {
+        var report = new HealthReport(
+            new Dictionary<string, HealthReportEntry> { ["storage"] = new(status, description, TimeSpan.FromMilliseconds(3), null, null) },
+            TimeSpan.FromMilliseconds(3));
+        var service = new Mock<HealthCheckService>();
+        service.Setup(s => s.CheckHealthAsync(It.IsAny<Func<HealthCheckRegistration, bool>?>(), It.IsAny<CancellationToken>())).ReturnsAsync(report);
+        return service.Object;
+    }
+
+    private static HttpRequestData Request()
+    {
+        var context = new Mock<FunctionContext>();
+        context.SetupProperty(c => c.InstanceServices, new ServiceCollection().AddOptions().Configure<WorkerOptions>(o => o.Serializer = new JsonObjectSerializer(new JsonSerializerOptions(JsonSerializerDefaults.Web))).BuildServiceProvider());
+        var request = new Mock<HttpRequestData>(context.Object);
+        request.Setup(r => r.CreateResponse()).Returns(() => new TestResponse(context.Object));
+        return request.Object;
+    }
+
+    private sealed class TestResponse(FunctionContext context) : HttpResponseData(context)
+    {
+        public override HttpStatusCode StatusCode { get; set; }
+
+        public override HttpHeadersCollection Headers { get; set; } = [];
+
+        public override Stream Body { get; set; } = new MemoryStream();
+
+        public override HttpCookies Cookies => throw new NotSupportedException();
+
+        public JsonDocument ReadJson()
+        {
+            Body.Position = 0;
+            return JsonDocument.Parse(Body);
+        }
+    }
+}
