@@ -47,9 +47,25 @@ public sealed class TimerTriggerTests(AzuriteFixture azurite)
         Assert.Equal(occurrences.Length, occurrences.Distinct().Count());
     }
 
-    private Task<TestFunctionsHost> StartAsync(InvocationRecorder recorder) =>
+    [Fact]
+    public async Task RunOnStartup_YearlySchedule_RunsOnceAtStartNotPastDue()
+    {
+        var recorder = new InvocationRecorder();
+        await using (var host = await StartAsync(recorder, typeof(StartupTimerFunctions)))
+        {
+            await Eventually.WaitForAsync(() => recorder.Timers.Count, c => c >= 1, Patience, "the start-up invocation");
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        var timer = Assert.Single(recorder.Timers);
+        Assert.False(timer.IsPastDue);
+        Assert.Equal(1, timer.ScheduleStatus!.Next.Month);
+        Assert.Equal(1, timer.ScheduleStatus.Next.Day);
+    }
+
+    private Task<TestFunctionsHost> StartAsync(InvocationRecorder recorder, Type? functions = null) =>
         TestFunctionsHost.StartAsync(
-            [typeof(TimerFunctions)],
+            [functions ?? typeof(TimerFunctions)],
             new Dictionary<string, string?> { ["AzureWebJobsStorage"] = azurite.ConnectionString, ["LocalHost:HostId"] = _hostId },
             builder => builder.Services.AddSingleton(recorder));
 }

@@ -83,3 +83,9 @@ public sealed class TimerFunctions(InvocationRecorder recorder)
     [Function("EverySecond")]
     public void Run([TimerTrigger("* * * * * *")] TimerInfo timer) => recorder.Timers.Enqueue(timer);
 }
+
+public sealed class StartupTimerFunctions(InvocationRecorder recorder)
+{
+    [Function("YearlyButOnStartup")]
+    public void Run([TimerTrigger("0 0 0 1 1 *", RunOnStartup = true)] TimerInfo timer) => recorder.Timers.Enqueue(timer);
+}

@@ -10,7 +10,7 @@ public abstract class HttpRequestData
     private NameValueCollection? _query;
 
     /// <summary>Creates the request for a function context.</summary>
-    protected HttpRequestData(FunctionContext functionContext)
+    public HttpRequestData(FunctionContext functionContext)
     {
         ArgumentNullException.ThrowIfNull(functionContext);
         FunctionContext = functionContext;
@@ -48,7 +48,7 @@ public abstract class HttpRequestData
 public abstract class HttpResponseData
 {
     /// <summary>Creates the response for a function context.</summary>
-    protected HttpResponseData(FunctionContext functionContext)
+    public HttpResponseData(FunctionContext functionContext)
     {
         ArgumentNullException.ThrowIfNull(functionContext);
         FunctionContext = functionContext;
