@@ -25,7 +25,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryPaths.Root();
         var entry = Path.Combine(root, "node_modules", "azurite", "dist", "src", "azurite.js");
         if (!File.Exists(entry))
         {
@@ -105,20 +105,6 @@ public sealed class AzuriteFixture : IAsyncLifetime
         {
             _output.AppendLine(line);
         }
-    }
-
-    /// <summary>The directory holding package.json, found upwards from the test binaries.</summary>
-    public static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "package.json")) && File.Exists(Path.Combine(directory.FullName, "Serverless.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No repository root (package.json next to Serverless.sln) above {AppContext.BaseDirectory}.");
     }
 
     private static int FreePort()

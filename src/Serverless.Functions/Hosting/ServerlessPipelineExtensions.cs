@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Azure.Core;
+using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -66,9 +68,39 @@ public static class ServerlessPipelineExtensions
                         tracing.AddOtlpExporter();
                         break;
                     case "azuremonitor":
-                        tracing.AddAzureMonitorTraceExporter(o => o.ConnectionString = builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]);
+                        tracing.AddAzureMonitorTraceExporter(o =>
+                        {
+                            o.ConnectionString = builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"];
+                            o.Credential = EntraCredential(builder.Configuration["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]);
+                        });
                         break;
                 }
             });
+    }
+
+    /// <summary>
+    /// The credential for Application Insights with local auth off: <c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING</c> is
+    /// <c>ClientId={id};Authorization=AAD</c> for a user-assigned identity (as the Functions host reads it), or
+    /// <c>Authorization=AAD</c> for the system-assigned one; null means the connection string's key is used.
+    /// </summary>
+    internal static TokenCredential? EntraCredential(string? authenticationString)
+    {
+        if (string.IsNullOrWhiteSpace(authenticationString))
+        {
+            return null;
+        }
+
+        var parts = authenticationString.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(part => part.Split('=', 2))
+            .Where(pair => pair.Length == 2)
+            .ToDictionary(pair => pair[0].Trim(), pair => pair[1].Trim(), StringComparer.OrdinalIgnoreCase);
+        if (!parts.TryGetValue("Authorization", out var authorization) || !string.Equals(authorization, "AAD", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException("APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be 'Authorization=AAD' or 'ClientId={client id};Authorization=AAD'.");
+        }
+
+        return parts.TryGetValue("ClientId", out var clientId)
+            ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
+            : new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned);
     }
 }
