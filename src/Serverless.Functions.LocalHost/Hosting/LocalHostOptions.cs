@@ -59,6 +59,12 @@ public sealed class FunctionKeyOptions
 
     /// <summary>The default function key: opens Function and User level functions.</summary>
     public string? Function { get; set; }
+
+    /// <summary>The Durable HTTP API's system key (in status URLs); generated when unset.</summary>
+    public string? DurableTaskExtension { get; set; }
+
+    /// <summary>The blob webhook's system key (Event Grid subscriptions use it); generated when unset.</summary>
+    public string? BlobsExtension { get; set; }
 }
 
 /// <summary>The blob trigger.</summary>

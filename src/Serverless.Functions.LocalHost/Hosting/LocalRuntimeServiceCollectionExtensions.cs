@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Serverless.Functions.LocalHost.Blobs;
+using Serverless.Functions.LocalHost.Durable;
 using Serverless.Functions.LocalHost.Http;
 using Serverless.Functions.LocalHost.Invocation;
 using Serverless.Functions.LocalHost.Timers;
@@ -46,6 +47,7 @@ internal static class LocalRuntimeServiceCollectionExtensions
         services.AddHostedService<HttpHost>();
         services.AddHostedService<BlobTriggerListener>();
         services.AddHostedService<TimerTriggerListener>();
+        services.AddLocalDurable();
         return services;
     }
 }

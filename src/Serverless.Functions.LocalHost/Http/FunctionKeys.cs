@@ -19,15 +19,39 @@ internal sealed class FunctionKeys
     public const string HeaderName = "x-functions-key";
     public const string QueryName = "code";
 
+    /// <summary>The system key of the Durable extension's HTTP API (it goes into status URLs).</summary>
+    public const string DurableTaskExtension = "durabletask_extension";
+
+    /// <summary>The system key of the blob extension's Event Grid webhook.</summary>
+    public const string BlobsExtension = "blobs_extension";
+
+    private readonly Dictionary<string, string> _systemKeys;
+
     public FunctionKeys(IOptions<LocalHostOptions> options, ILogger<FunctionKeys> logger)
     {
-        Master = options.Value.Keys.Master is { Length: > 0 } master ? master : Generate(logger, "Master");
-        Function = options.Value.Keys.Function is { Length: > 0 } function ? function : Generate(logger, "Function");
+        var keys = options.Value.Keys;
+        Master = keys.Master is { Length: > 0 } master ? master : Generate(logger, "Master");
+        Function = keys.Function is { Length: > 0 } function ? function : Generate(logger, "Function");
+        _systemKeys = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [DurableTaskExtension] = keys.DurableTaskExtension is { Length: > 0 } durable ? durable : NewKey(),
+            [BlobsExtension] = keys.BlobsExtension is { Length: > 0 } blobs ? blobs : NewKey(),
+        };
     }
 
     public string Master { get; }
 
     public string Function { get; }
+
+    /// <summary>A system key by extension name.</summary>
+    public string SystemKey(string extension) => _systemKeys[extension];
+
+    /// <summary>Whether the request carries the master key or the extension's system key.</summary>
+    public bool IsAuthorizedForExtension(HttpRequest request, string extension)
+    {
+        var presented = Presented(request);
+        return !string.IsNullOrEmpty(presented) && (Matches(presented, Master) || Matches(presented, _systemKeys[extension]));
+    }
 
     /// <summary>Whether the request carries a key that opens <paramref name="level"/>.</summary>
     public bool IsAuthorized(HttpRequest request, AuthorizationLevel level)
@@ -37,7 +61,7 @@ internal sealed class FunctionKeys
             return true;
         }
 
-        var presented = request.Headers[HeaderName].FirstOrDefault() ?? request.Query[QueryName].FirstOrDefault();
+        var presented = Presented(request);
         if (string.IsNullOrEmpty(presented))
         {
             return false;
@@ -47,12 +71,17 @@ internal sealed class FunctionKeys
             || (level is AuthorizationLevel.Function or AuthorizationLevel.User && Matches(presented, Function));
     }
 
+    private static string? Presented(HttpRequest request) =>
+        request.Headers[HeaderName].FirstOrDefault() ?? request.Query[QueryName].FirstOrDefault();
+
+    private static string NewKey() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+
     private static bool Matches(string presented, string key) =>
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(key));
 
     private static string Generate(ILogger logger, string kind)
     {
-        var key = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+        var key = NewKey();
         Log.GeneratedKey(logger, kind, key);
         return key;
     }

@@ -31,6 +31,7 @@ internal sealed class HttpHost(
     LocalHttpEndpoint endpoint,
     IConfiguration configuration,
     IOptions<LocalHostOptions> options,
+    IEnumerable<IRuntimeEndpoints> endpoints,
     ILoggerFactory loggerFactory,
     ILogger<HttpHost> logger) : IHostedService, IAsyncDisposable
 {
@@ -68,6 +69,11 @@ internal sealed class HttpHost(
         }
 
         app.MapPost("runtime/webhooks/blobs", HandleBlobWebhookAsync);
+        foreach (var extension in endpoints)
+        {
+            extension.Map(app);
+        }
+
         await app.StartAsync(cancellationToken);
         _app = app;
 
@@ -167,9 +173,9 @@ internal sealed class HttpHost(
     private async Task HandleBlobWebhookAsync(HttpContext http)
     {
         var functionName = (http.Request.Query["functionName"].FirstOrDefault() ?? string.Empty).Replace("Host.Functions.", string.Empty, StringComparison.Ordinal);
-        if (!keys.IsAuthorized(http.Request, AuthorizationLevel.Admin))
+        if (!keys.IsAuthorizedForExtension(http.Request, FunctionKeys.BlobsExtension))
         {
-            await WriteProblemAsync(http, HttpStatusCode.Unauthorized, "The blob webhook needs the master key.");
+            await WriteProblemAsync(http, HttpStatusCode.Unauthorized, "The blob webhook needs the blobs_extension system key or the master key.");
             return;
         }
 
@@ -262,7 +268,7 @@ internal sealed class HttpHost(
         }
     }
 
-    private static async Task WriteProblemAsync(HttpContext http, HttpStatusCode status, string detail)
+    internal static async Task WriteProblemAsync(HttpContext http, HttpStatusCode status, string detail)
     {
         http.Response.StatusCode = (int)status;
         await http.Response.WriteAsJsonAsync(new { status = (int)status, title = ReasonPhrases(status), detail }, http.RequestAborted);

@@ -84,7 +84,7 @@ internal sealed partial class FunctionCatalog
             throw new FunctionIndexingException($"Function '{name}', parameter '{triggerParameter.Name}': the trigger [{trigger.GetType().Name}] is not supported by the local runtime.");
         }
 
-        if (!kind.ParameterTypes.Contains(triggerParameter.ParameterType))
+        if (kind.ParameterTypes.Count > 0 && !kind.ParameterTypes.Contains(triggerParameter.ParameterType))
         {
             throw new FunctionIndexingException(
                 $"Function '{name}', parameter '{triggerParameter.Name}': [{trigger.GetType().Name}] cannot bind to {triggerParameter.ParameterType.Name}; " +

@@ -27,6 +27,7 @@ internal sealed class FunctionInvoker(IServiceProvider services, FunctionMiddlew
             "httpTrigger" => "http",
             "blobTrigger" => "datasource",
             "timerTrigger" => "timer",
+            "orchestrationTrigger" or "activityTrigger" => "other",
             _ => "other",
         });
 
