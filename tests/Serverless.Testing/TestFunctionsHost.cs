@@ -38,7 +38,7 @@ public sealed class TestFunctionsHost : IAsyncDisposable
             ["LocalHost:Keys:Master"] = MasterKey,
             ["LocalHost:Keys:Function"] = FunctionKey,
             ["LocalHost:Blobs:PollInterval"] = "00:00:00.200",
-            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("TEST_LOG_LEVEL") ?? "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -35,7 +35,6 @@ internal sealed partial class DurableEngine : BackgroundService
     private readonly Channel<Received<WorkItem>> _workItems = Channel.CreateUnbounded<Received<WorkItem>>();
     private readonly ConcurrentDictionary<string, List<Received<ControlMessage>>> _inbox = new();
     private readonly ConcurrentDictionary<string, CachedHistory> _cache = new();
-    private readonly ConcurrentDictionary<string, bool> _dispatchedHere = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _changed = new();
     private readonly ConcurrentDictionary<Task, bool> _running = new();
     private readonly SemaphoreSlim _episodeSlots;
@@ -192,6 +191,18 @@ internal sealed partial class DurableEngine : BackgroundService
         }
     }
 
+    private async Task TryHideAsync(Received<ControlMessage> message, TimeSpan visibility)
+    {
+        try
+        {
+            await _store.SetVisibilityAsync(control: true, message, visibility, CancellationToken.None);
+        }
+        catch (RequestFailedException)
+        {
+            // Gone or taken elsewhere: not lost either way.
+        }
+    }
+
     private Task Track(Func<Task> work)
     {
         var task = Task.Run(work);
@@ -248,10 +259,15 @@ internal sealed partial class DurableEngine : BackgroundService
             {
                 await RunEpisodeAsync(instanceId, batch);
             }
-            catch (Exception ex) when (ex is RequestFailedException or IOException or HttpRequestException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                Log.EpisodeFailed(_logger, instanceId, ex.Message);
+                // The episode did not finish: its messages come back after a pause, and the next try starts from storage.
+                Log.EpisodeFailed(_logger, ex, instanceId, ex.Message);
                 _cache.TryRemove(instanceId, out _);
+                foreach (var message in batch)
+                {
+                    await TryHideAsync(message, TimeSpan.FromSeconds(1));
+                }
             }
             finally
             {
@@ -288,7 +304,10 @@ internal sealed partial class DurableEngine : BackgroundService
 
         current = current.Except(early).ToList();
         var history = await LoadHistoryAsync(instance, ct);
-        var recovering = !history.FromCache && !_dispatchedHere.ContainsKey(instanceId);
+
+        // A message already in history was consumed by an episode that committed but never deleted its messages (the
+        // host died between the two): that episode's work may not have been sent, so it is sent again.
+        var redelivered = current.Where(m => m.Message.MessageId is not null && history.MessageIds.Contains(m.Message.MessageId)).Select(m => m.Message.MessageId!).ToHashSet();
         var newEvents = current
             .Where(m => m.Message.MessageId is not null && !history.MessageIds.Contains(m.Message.MessageId))
             .Select(m => m.Message.Event with { MessageId = m.Message.MessageId })
@@ -309,8 +328,10 @@ internal sealed partial class DurableEngine : BackgroundService
             newEvents.Insert(0, new OrchestratorStarted { Timestamp = now });
         }
 
-        if (newEvents.Count == 0 && !recovering)
+        var resend = redelivered.Count == 0 ? [] : UnfinishedActionsOfEpisodes(history.Events, redelivered).ToList();
+        if (newEvents.Count == 0)
         {
+            await DispatchAsync(instanceId, instance.ExecutionId, (ExecutionStarted)history.Events[0], resend, ct);
             await DeleteAllAsync(messages);
             return;
         }
@@ -320,6 +341,7 @@ internal sealed partial class DurableEngine : BackgroundService
             ? _executor.Execute(function, _services, instanceId, history.Events, newEvents.Select(e => e with { Timestamp = e.Timestamp == default ? now : e.Timestamp }).ToList())
             : new EpisodeResult(OrchestrationStatus.Failed, [], Failure: new TaskFailureDetails(typeof(InvalidOperationException).FullName!, $"No orchestrator function named '{started.Name}' in this app.", null, null, null));
 
+        Log.Episode(_logger, instanceId, string.Join(",", newEvents.Select(e => e.GetType().Name)), string.Join(",", result.NewActions.Select(a => a.GetType().Name)), result.Status.ToString());
         var newExecutionId = result.ContinueAsNew is null ? null : Guid.NewGuid().ToString("N");
         var toAppend = new List<HistoryEvent>(newEvents);
         toAppend.AddRange(result.NewActions);
@@ -372,15 +394,8 @@ internal sealed partial class DurableEngine : BackgroundService
             _cache.TryRemove(instanceId, out _);
         }
 
-        var toDispatch = new List<HistoryEvent>(result.NewActions);
-        if (recovering)
-        {
-            toDispatch.AddRange(UnfinishedActionsOfLastEpisode(history.Events));
-        }
-
-        await DispatchAsync(instanceId, instance.ExecutionId, started, toDispatch, ct);
+        await DispatchAsync(instanceId, instance.ExecutionId, started, [.. resend, .. result.NewActions], ct);
         await FinishAsync(instanceId, started, result, status, newExecutionId, ct);
-        _dispatchedHere[instanceId] = true;
         await DeleteAllAsync(messages);
         Signal(instanceId);
     }
@@ -454,12 +469,24 @@ internal sealed partial class DurableEngine : BackgroundService
         }
     }
 
-    /// <summary>The actions of the last committed episode that have no result yet: after a restart, their messages may never have been sent.</summary>
-    private static IEnumerable<HistoryEvent> UnfinishedActionsOfLastEpisode(IReadOnlyList<HistoryEvent> events)
+    /// <summary>The actions taken by the episodes that consumed <paramref name="messageIds"/>, that have no result yet.</summary>
+    private static IEnumerable<HistoryEvent> UnfinishedActionsOfEpisodes(IReadOnlyList<HistoryEvent> events, HashSet<string> messageIds)
     {
-        var lastEpisodeStart = events.Select((e, i) => (e, i)).LastOrDefault(x => x.e is OrchestratorStarted or ExecutionStarted).i;
         var finished = events.OfType<ITaskCompletion>().Select(c => c.TaskId).ToHashSet();
-        return events.Skip(lastEpisodeStart).Where(e => e is IOrchestratorAction action && !finished.Contains(action.TaskId) && e is not EventSent);
+        var inEpisode = false;
+        foreach (var historyEvent in events)
+        {
+            if (historyEvent is OrchestratorStarted or ExecutionStarted)
+            {
+                inEpisode = false;
+            }
+
+            inEpisode |= historyEvent.MessageId is { } id && messageIds.Contains(id);
+            if (inEpisode && historyEvent is IOrchestratorAction action and not EventSent && !finished.Contains(action.TaskId))
+            {
+                yield return historyEvent;
+            }
+        }
     }
 
     private async Task<CachedHistory> LoadHistoryAsync(InstanceRecord instance, CancellationToken ct)
@@ -629,11 +656,14 @@ internal sealed partial class DurableEngine : BackgroundService
         public static void OrchestrationFinished(ILogger logger, string name, string instanceId, string status, string? reason) =>
             OrchestrationFinishedCore(logger, name, instanceId, status, reason is null ? string.Empty : $": {reason}");
 
-        [LoggerMessage(1502, LogLevel.Warning, "Episode of instance {InstanceId} did not commit; its messages come back: {Reason}")]
-        public static partial void EpisodeFailed(ILogger logger, string instanceId, string reason);
+        [LoggerMessage(1502, LogLevel.Error, "Episode of instance {InstanceId} did not finish; its messages come back: {Reason}")]
+        public static partial void EpisodeFailed(ILogger logger, Exception exception, string instanceId, string reason);
 
         [LoggerMessage(1503, LogLevel.Warning, "Dropped {Count} message(s) for instance {InstanceId}: {Reason}")]
         public static partial void DroppedMessages(ILogger logger, string instanceId, int count, string reason);
+
+        [LoggerMessage(1505, LogLevel.Debug, "Episode of {InstanceId}: new [{NewEvents}], actions [{Actions}], {Status}")]
+        public static partial void Episode(ILogger logger, string instanceId, string newEvents, string actions, string status);
 
         [LoggerMessage(1504, LogLevel.Warning, "Task hub queue call failed; retrying: {Reason}")]
         public static partial void QueueFailed(ILogger logger, string reason);

@@ -115,8 +115,8 @@ internal sealed partial class DurableStore
             ["LastUpdatedAt"] = record.LastUpdatedAt,
             ["ParentInstanceId"] = record.ParentInstanceId,
         };
-        var response = record.ETag == default
-            ? await _instances.AddEntityAsync(entity, cancellationToken)
+        var response = record.ETag == default ? await _instances.AddEntityAsync(entity, cancellationToken)
+            : record.ETag == ETag.All ? await _instances.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken)
             : await _instances.UpdateEntityAsync(entity, record.ETag, TableUpdateMode.Replace, cancellationToken);
         return response.Headers.ETag ?? default;
     }

@@ -70,14 +70,18 @@ public abstract class TaskOrchestrationContext
         using var eventCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var eventTask = WaitForExternalEvent<T>(eventName, eventCancellation.Token);
         var winner = await Task.WhenAny(timeoutTask, eventTask);
+
+        // Cancel synchronously: the loser must end within this step of the orchestration, or replay diverges.
+#pragma warning disable CA1849
         if (winner == eventTask)
         {
-            await timerCancellation.CancelAsync();
+            timerCancellation.Cancel();
         }
         else
         {
-            await eventCancellation.CancelAsync();
+            eventCancellation.Cancel();
         }
+#pragma warning restore CA1849
 
         return await eventTask;
     }
