@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Azure;
 using Microsoft.Azure.Functions.Worker;
@@ -11,16 +12,22 @@ using Serverless.Functions.LocalHost.Invocation;
 namespace Serverless.Functions.LocalHost.Durable;
 
 /// <summary>
-/// Runs orchestrations and activities from the task hub's queues. An episode takes an instance's new events, replays
-/// the orchestrator over its history plus those events, then commits in order: history first (an append that fails
-/// if another host appended meanwhile), then the instance row, then the new work (activities, timers,
-/// sub-orchestrations, events), and only then deletes the messages it consumed. A crash before the commit replays the
-/// episode; a crash after it re-dispatches the last episode's unfinished work (activities run at least once). Work
-/// this host creates for itself is handed over in memory; the queue copy stays hidden and only reappears if this host
-/// dies before finishing it.
+/// Runs orchestrations and activities. An episode takes an instance's new events, replays the orchestrator over its
+/// history plus those events, then commits: history first (an append that fails if another writer appended
+/// meanwhile), then the instance row; only then is the new work dispatched and the consumed messages deleted.
+/// <para>
+/// What callers send (starts, events, terminate/suspend/resume) goes through the task hub's control queue, so it is
+/// durable once the call returns. Work the engine makes for itself (activities, their results, timers,
+/// sub-orchestrations) stays in memory: its durable record is the committed history. When the engine starts it
+/// re-dispatches every action in history that has no result (activities run at least once; timers are re-armed);
+/// when it stops it dispatches nothing new, lets running activities finish and commits their results. So one host
+/// per task hub at a time; the next host takes over what the last one left.
+/// </para>
 /// </summary>
 internal sealed partial class DurableEngine : BackgroundService
 {
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(20);
+
     private readonly DurableStore _store;
     private readonly OrchestrationExecutor _executor;
     private readonly FunctionInvoker _invoker;
@@ -31,16 +38,16 @@ internal sealed partial class DurableEngine : BackgroundService
     private readonly ILogger<DurableEngine> _logger;
     private readonly Dictionary<string, FunctionDescriptor> _orchestrators;
     private readonly Dictionary<string, FunctionDescriptor> _activities;
-    private readonly Channel<Received<ControlMessage>> _control = Channel.CreateUnbounded<Received<ControlMessage>>();
-    private readonly Channel<Received<WorkItem>> _workItems = Channel.CreateUnbounded<Received<WorkItem>>();
-    private readonly ConcurrentDictionary<string, List<Received<ControlMessage>>> _inbox = new();
+    private readonly Channel<Received> _incoming = Channel.CreateUnbounded<Received>();
+    private readonly Channel<ActivityWork> _activityQueue = Channel.CreateUnbounded<ActivityWork>();
+    private readonly ConcurrentDictionary<string, List<Received>> _inbox = new();
     private readonly ConcurrentDictionary<string, CachedHistory> _cache = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _changed = new();
-    private readonly ConcurrentDictionary<Task, bool> _running = new();
+    private readonly ConcurrentDictionary<Task, bool> _episodes = new();
+    private readonly CancellationTokenSource _timers = new();
     private readonly SemaphoreSlim _episodeSlots;
-    private readonly SemaphoreSlim _activitySlots;
-    private CancellationToken _stopping;
-    private volatile bool _consuming;
+    private int _activitiesRunning;
+    private volatile bool _accepting;
 
     public DurableEngine(
         FunctionCatalog catalog,
@@ -66,29 +73,24 @@ internal sealed partial class DurableEngine : BackgroundService
         _activities = catalog.WithTrigger<ActivityTriggerAttribute>()
             .ToDictionary(f => f.TriggerAs<ActivityTriggerAttribute>().Activity ?? f.Name, StringComparer.OrdinalIgnoreCase);
         _episodeSlots = new SemaphoreSlim(_options.MaxConcurrentOrchestrations);
-        _activitySlots = new SemaphoreSlim(_options.MaxConcurrentActivities);
     }
 
-    /// <summary>Whether this host runs Durable work (it has orchestrator or activity functions).</summary>
-    public bool IsActive => _orchestrators.Count > 0 || _activities.Count > 0;
+    /// <summary>Whether this host runs orchestrations (it has orchestrator functions).</summary>
+    public bool IsActive => _orchestrators.Count > 0;
 
     public bool HasOrchestrator(string name) => _orchestrators.ContainsKey(name);
 
-    /// <summary>Sends a control message; when it is due now and this host runs orchestrations, it is also handed over in memory.</summary>
-    public async Task SendControlAsync(ControlMessage message, TimeSpan? delay, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a control message through the queue, so it is durable when this returns. When it is due now and this
+    /// host is running, it is also handed over in memory (the queue copy stays hidden and is deleted once handled).
+    /// </summary>
+    public async Task SendDurableAsync(ControlMessage message, TimeSpan? delay, CancellationToken cancellationToken)
     {
-        var handOver = _consuming && _orchestrators.Count > 0 && (delay is null || delay <= TimeSpan.Zero) && !_stopping.IsCancellationRequested;
-        if (handOver)
+        var handOver = _accepting && (delay is null || delay <= TimeSpan.Zero);
+        var sent = await _store.SendControlAsync(message, handOver ? null : delay, hidden: handOver, cancellationToken);
+        if (handOver && !_incoming.Writer.TryWrite(sent))
         {
-            var sent = await _store.SendControlAsync(message, _options.MessageVisibilityTimeout, cancellationToken);
-            if (!_control.Writer.TryWrite(sent))
-            {
-                await _store.SetVisibilityAsync(control: true, sent, TimeSpan.Zero, CancellationToken.None);
-            }
-        }
-        else
-        {
-            await _store.SendControlAsync(message, delay, cancellationToken);
+            await _store.ReleaseControlAsync(sent, TimeSpan.Zero);
         }
     }
 
@@ -100,44 +102,97 @@ internal sealed partial class DurableEngine : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _stopping = stoppingToken;
         if (!IsActive)
         {
             return;
         }
 
         await _store.EnsureCreatedAsync();
-        _consuming = true;
+        _accepting = true;
         Log.EngineStarted(_logger, _store.TaskHub, _orchestrators.Count, _activities.Count, _options.MaxConcurrentActivities);
-        var loops = new List<Task>
+        var consumer = ConsumeAsync();
+        var workers = Enumerable.Range(0, _options.MaxConcurrentActivities).Select(_ => RunActivitiesAsync()).ToArray();
+        var poller = PollAsync(stoppingToken);
+        await RecoverAsync(stoppingToken);
+
+        try
         {
-            PollAsync(_store.ReceiveControlAsync, _control.Writer, stoppingToken),
-            ConsumeControlAsync(stoppingToken),
-        };
-        if (_activities.Count > 0)
+            await Task.Delay(Timeout.InfiniteTimeSpan, _time, stoppingToken);
+        }
+        catch (OperationCanceledException)
         {
-            loops.Add(PollAsync(_store.ReceiveWorkItemsAsync, _workItems.Writer, stoppingToken));
-            loops.Add(ConsumeWorkItemsAsync(stoppingToken));
         }
 
-        await Task.WhenAll(loops);
-        await Task.WhenAll(_running.Keys);
-        await ReleaseUnstartedAsync();
+        await DrainAsync(poller, consumer, workers);
     }
 
-    // ---- queues ----
+    public override void Dispose()
+    {
+        _timers.Dispose();
+        _episodeSlots.Dispose();
+        base.Dispose();
+    }
 
-    private async Task PollAsync<T>(Func<int, CancellationToken, Task<IReadOnlyList<Received<T>>>> receive, ChannelWriter<Received<T>> writer, CancellationToken stoppingToken)
+    // ---- start and stop ----
+
+    /// <summary>Every unfinished instance gets a recovery episode: its actions without results are dispatched again.</summary>
+    private async Task RecoverAsync(CancellationToken stoppingToken)
+    {
+        string? token = null;
+        var count = 0;
+        do
+        {
+            var (records, next) = await _store.QueryInstancesAsync(
+                [OrchestrationStatus.Pending, OrchestrationStatus.Running, OrchestrationStatus.Suspended], null, null, null, 500, token, stoppingToken);
+            foreach (var record in records)
+            {
+                Local(new ControlMessage(NewMessageId(), record.InstanceId, record.ExecutionId, new RecoveryRequested()));
+                count++;
+            }
+
+            token = next;
+        }
+        while (token is not null);
+
+        if (count > 0)
+        {
+            Log.Recovering(_logger, count);
+        }
+    }
+
+    /// <summary>Stops taking work, lets running activities finish and commits their results, then gives back unhandled queue messages.</summary>
+    private async Task DrainAsync(Task poller, Task consumer, Task[] workers)
+    {
+        _accepting = false;
+        _activityQueue.Writer.TryComplete();
+        await _timers.CancelAsync();
+        await poller;
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < DrainTimeout && (Volatile.Read(ref _activitiesRunning) > 0 || !_episodes.IsEmpty || !_inbox.IsEmpty || _incoming.Reader.Count > 0))
+        {
+            await Task.Delay(20, CancellationToken.None);
+        }
+
+        _incoming.Writer.TryComplete();
+        await consumer;
+        await Task.WhenAll(workers);
+        foreach (var left in _inbox.Values.SelectMany(l => l))
+        {
+            await _store.ReleaseControlAsync(left, TimeSpan.Zero);
+        }
+    }
+
+    private async Task PollAsync(CancellationToken stoppingToken)
     {
         var idle = TimeSpan.FromMilliseconds(10);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var messages = await receive(32, stoppingToken);
+                var messages = await _store.ReceiveControlAsync(32, stoppingToken);
                 foreach (var message in messages)
                 {
-                    writer.TryWrite(message);
+                    _incoming.Writer.TryWrite(message);
                 }
 
                 idle = messages.Count > 0 ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, _options.MaxPollingInterval.Ticks));
@@ -157,96 +212,55 @@ internal sealed partial class DurableEngine : BackgroundService
         }
     }
 
-    private async Task ReleaseUnstartedAsync()
-    {
-        // Messages this host took but did not start: show them again at once, for the next host.
-        foreach (var pending in _inbox.Values.SelectMany(l => l).Concat(Drain(_control.Reader)))
-        {
-            await TryShowAsync(control: true, pending);
-        }
-
-        foreach (var pending in Drain(_workItems.Reader))
-        {
-            await TryShowAsync(control: false, pending);
-        }
-
-        static IEnumerable<T> Drain<T>(ChannelReader<T> reader)
-        {
-            while (reader.TryRead(out var item))
-            {
-                yield return item;
-            }
-        }
-    }
-
-    private async Task TryShowAsync<T>(bool control, Received<T> message)
-    {
-        try
-        {
-            await _store.SetVisibilityAsync(control, message, TimeSpan.Zero, CancellationToken.None);
-        }
-        catch (RequestFailedException)
-        {
-            // Deleted meanwhile, or its receipt changed: either way it is not lost.
-        }
-    }
-
-    private async Task TryHideAsync(Received<ControlMessage> message, TimeSpan visibility)
-    {
-        try
-        {
-            await _store.SetVisibilityAsync(control: true, message, visibility, CancellationToken.None);
-        }
-        catch (RequestFailedException)
-        {
-            // Gone or taken elsewhere: not lost either way.
-        }
-    }
-
-    private Task Track(Func<Task> work)
-    {
-        var task = Task.Run(work);
-        _running[task] = true;
-        task.ContinueWith(t => _running.TryRemove(t, out _), TaskScheduler.Default);
-        return task;
-    }
-
     // ---- orchestrations ----
 
-    private async Task ConsumeControlAsync(CancellationToken stoppingToken)
+    private void Local(ControlMessage message) => _incoming.Writer.TryWrite(new Received(message));
+
+    private async Task ConsumeAsync()
     {
-        try
+        while (await _incoming.Reader.WaitToReadAsync())
         {
-            while (await _control.Reader.WaitToReadAsync(stoppingToken))
+            while (_incoming.Reader.TryRead(out var message))
             {
-                while (_control.Reader.TryRead(out var message))
-                {
-                    var start = false;
-                    _inbox.AddOrUpdate(message.Message.InstanceId, _ => { start = true; return [message]; }, (_, list) => { lock (list) { list.Add(message); } return list; });
-                    if (start)
+                var start = false;
+                _inbox.AddOrUpdate(
+                    message.Message.InstanceId,
+                    _ =>
                     {
-                        _ = Track(() => RunInstanceAsync(message.Message.InstanceId));
-                    }
+                        start = true;
+                        return [message];
+                    },
+                    (_, list) =>
+                    {
+                        lock (list)
+                        {
+                            list.Add(message);
+                        }
+
+                        return list;
+                    });
+                if (start)
+                {
+                    var episode = Task.Run(() => RunInstanceAsync(message.Message.InstanceId));
+                    _episodes[episode] = true;
+                    _ = episode.ContinueWith(t => _episodes.TryRemove(t, out _), TaskScheduler.Default);
                 }
             }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
         }
     }
 
     /// <summary>Runs episodes for one instance until its inbox is empty; one instance never runs two episodes at once.</summary>
     private async Task RunInstanceAsync(string instanceId)
     {
-        while (!_stopping.IsCancellationRequested)
+        while (true)
         {
-            List<Received<ControlMessage>> batch;
+            List<Received> batch;
             var list = _inbox[instanceId];
             lock (list)
             {
                 if (list.Count == 0)
                 {
-                    _inbox.TryRemove(new KeyValuePair<string, List<Received<ControlMessage>>>(instanceId, list));
+                    _inbox.TryRemove(new KeyValuePair<string, List<Received>>(instanceId, list));
                     return;
                 }
 
@@ -261,13 +275,11 @@ internal sealed partial class DurableEngine : BackgroundService
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                // The episode did not finish: its messages come back after a pause, and the next try starts from storage.
+                // Not committed, or committed but not all dispatched: queue messages come back after a pause, and
+                // the in-memory ones are retried with history read again from storage (a recovery episode).
                 Log.EpisodeFailed(_logger, ex, instanceId, ex.Message);
                 _cache.TryRemove(instanceId, out _);
-                foreach (var message in batch)
-                {
-                    await TryHideAsync(message, TimeSpan.FromSeconds(1));
-                }
+                await RetryLaterAsync(instanceId, batch);
             }
             finally
             {
@@ -276,11 +288,42 @@ internal sealed partial class DurableEngine : BackgroundService
         }
     }
 
-    private async Task RunEpisodeAsync(string instanceId, List<Received<ControlMessage>> messages)
+    private async Task RetryLaterAsync(string instanceId, List<Received> batch)
+    {
+        foreach (var message in batch.Where(m => m.QueueMessageId is not null))
+        {
+            await _store.ReleaseControlAsync(message, TimeSpan.FromSeconds(1));
+        }
+
+        var local = batch.Where(m => m.QueueMessageId is null).Select(m => m.Message).ToList();
+        if (local.Count == 0)
+        {
+            return;
+        }
+
+        _ = Task.Delay(TimeSpan.FromSeconds(1), _time, _timers.Token).ContinueWith(
+            t =>
+            {
+                if (t.IsCompletedSuccessfully)
+                {
+                    foreach (var message in local)
+                    {
+                        Local(message);
+                    }
+
+                    Local(new ControlMessage(NewMessageId(), instanceId, null, new RecoveryRequested()));
+                }
+            },
+            TaskScheduler.Default);
+    }
+
+    private async Task RunEpisodeAsync(string instanceId, List<Received> messages)
     {
         var ct = CancellationToken.None;
         var now = _time.GetUtcNow().UtcDateTime;
-        var instance = await _store.GetInstanceAsync(instanceId, ct);
+        var clock = Stopwatch.GetTimestamp();
+        _cache.TryGetValue(instanceId, out var cached);
+        var instance = cached?.Instance ?? await _store.GetInstanceAsync(instanceId, ct);
         if (instance is null)
         {
             Log.DroppedMessages(_logger, instanceId, messages.Count, "the instance does not exist");
@@ -295,53 +338,53 @@ internal sealed partial class DurableEngine : BackgroundService
             return;
         }
 
-        // Timers further away than a queue message can hide wait again for the rest of their time.
-        var early = current.Where(m => m.Message.Event is TimerFired t && t.FireAt > now.AddSeconds(1)).ToList();
-        foreach (var timer in early)
-        {
-            await SendControlAsync(timer.Message, ((TimerFired)timer.Message.Event).FireAt - now, ct);
-        }
-
-        current = current.Except(early).ToList();
-        var history = await LoadHistoryAsync(instance, ct);
-
-        // A message already in history was consumed by an episode that committed but never deleted its messages (the
-        // host died between the two): that episode's work may not have been sent, so it is sent again.
-        var redelivered = current.Where(m => m.Message.MessageId is not null && history.MessageIds.Contains(m.Message.MessageId)).Select(m => m.Message.MessageId!).ToHashSet();
+        var history = cached is not null && cached.ExecutionId == instance.ExecutionId ? cached : await LoadHistoryAsync(instance, ct);
+        var recovering = current.Any(m => m.Message.Event is RecoveryRequested);
         var newEvents = current
-            .Where(m => m.Message.MessageId is not null && !history.MessageIds.Contains(m.Message.MessageId))
+            .Where(m => m.Message.Event is not RecoveryRequested && !history.MessageIds.Contains(m.Message.MessageId))
+            .Where(m => !(m.Message.Event is ExecutionStarted && history.Events.Count > 0))
             .Select(m => m.Message.Event with { MessageId = m.Message.MessageId })
             .ToList();
 
-        if (history.Events.Count == 0 && newEvents.FirstOrDefault(e => e is ExecutionStarted) is { } startEvent)
+        if (history.Events.Count == 0)
         {
-            newEvents.Remove(startEvent);
-            newEvents.Insert(0, startEvent with { Timestamp = now });
-        }
-        else if (history.Events.Count == 0)
-        {
-            await DeferUntilStartedAsync(instance, messages, newEvents, ct);
-            return;
+            var start = newEvents.OfType<ExecutionStarted>().FirstOrDefault();
+            if (start is null && recovering && instance.Status == OrchestrationStatus.Pending)
+            {
+                // Started in memory by a host that stopped before the first episode: the row has what the start had.
+                start = new ExecutionStarted(instance.Name, instance.Input, instance.ExecutionId, instance.ParentInstanceId, instance.ParentTask?.Name, instance.ParentTask?.ExecutionId, instance.ParentTask?.TaskId);
+            }
+            else if (start is not null)
+            {
+                newEvents.Remove(start);
+            }
+
+            if (start is null)
+            {
+                await DeferUntilStartedAsync(instance, messages, newEvents, ct);
+                return;
+            }
+
+            newEvents.Insert(0, start with { Timestamp = now });
         }
         else if (newEvents.Count > 0)
         {
             newEvents.Insert(0, new OrchestratorStarted { Timestamp = now });
         }
 
-        var resend = redelivered.Count == 0 ? [] : UnfinishedActionsOfEpisodes(history.Events, redelivered).ToList();
+        var started = (ExecutionStarted)(history.Events.Count > 0 ? history.Events[0] : newEvents[0]);
+        var unfinished = recovering ? UnfinishedActions(history.Events).ToList() : [];
         if (newEvents.Count == 0)
         {
-            await DispatchAsync(instanceId, instance.ExecutionId, (ExecutionStarted)history.Events[0], resend, ct);
+            await DispatchAsync(instanceId, instance.ExecutionId, started, unfinished, recovering, ct);
             await DeleteAllAsync(messages);
             return;
         }
 
-        var started = (ExecutionStarted)(history.Events.Count > 0 ? history.Events[0] : newEvents[0]);
         var result = _orchestrators.TryGetValue(started.Name, out var function)
-            ? _executor.Execute(function, _services, instanceId, history.Events, newEvents.Select(e => e with { Timestamp = e.Timestamp == default ? now : e.Timestamp }).ToList())
+            ? _executor.Execute(function, _services, instanceId, history.Events, [.. newEvents.Select(e => e.Timestamp == default ? e with { Timestamp = now } : e)])
             : new EpisodeResult(OrchestrationStatus.Failed, [], Failure: new TaskFailureDetails(typeof(InvalidOperationException).FullName!, $"No orchestrator function named '{started.Name}' in this app.", null, null, null));
 
-        Log.Episode(_logger, instanceId, string.Join(",", newEvents.Select(e => e.GetType().Name)), string.Join(",", result.NewActions.Select(a => a.GetType().Name)), result.Status.ToString());
         var newExecutionId = result.ContinueAsNew is null ? null : Guid.NewGuid().ToString("N");
         var toAppend = new List<HistoryEvent>(newEvents);
         toAppend.AddRange(result.NewActions);
@@ -354,25 +397,9 @@ internal sealed partial class DurableEngine : BackgroundService
             toAppend.Add(new ContinuedAsNew(again.Input, newExecutionId!) { Timestamp = now });
         }
 
-        long length;
-        try
-        {
-            length = toAppend.Count == 0 ? history.Length : await _store.AppendHistoryAsync(instanceId, instance.ExecutionId, history.Length, toAppend, ct);
-        }
-        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
-        {
-            // Another host appended first: forget what we knew and let these messages come back.
-            _cache.TryRemove(instanceId, out _);
-            foreach (var message in messages)
-            {
-                await TryShowAsync(control: true, message);
-            }
-
-            return;
-        }
-
+        var length = await _store.AppendHistoryAsync(instanceId, instance.ExecutionId, history.Length, toAppend, ct);
         var status = result.ContinueAsNew is null ? result.Status : OrchestrationStatus.Running;
-        await _store.PutInstanceAsync(instance with
+        var updated = instance with
         {
             Status = status,
             ExecutionId = newExecutionId ?? instance.ExecutionId,
@@ -382,25 +409,26 @@ internal sealed partial class DurableEngine : BackgroundService
             CustomStatus = result.CustomStatusSet ? result.CustomStatus : instance.CustomStatus,
             LastUpdatedAt = now,
             ETag = ETag.All,
-        }, ct);
+        };
+        await _store.PutInstanceAsync(updated, ct);
+        Log.Episode(_logger, instanceId, newEvents.Count, result.NewActions.Count, status.ToString(), Stopwatch.GetElapsedTime(clock).TotalMilliseconds);
 
-        var events = history.Events.Concat(toAppend).ToList();
         if (_options.CacheHistory && !IsTerminal(status) && newExecutionId is null)
         {
-            _cache[instanceId] = new CachedHistory(instance.ExecutionId, events, length, [.. history.MessageIds, .. newEvents.Select(e => e.MessageId).OfType<string>()]);
+            _cache[instanceId] = new CachedHistory(updated, instance.ExecutionId, [.. history.Events, .. toAppend], length, [.. history.MessageIds, .. newEvents.Select(e => e.MessageId).OfType<string>()]);
         }
         else
         {
             _cache.TryRemove(instanceId, out _);
         }
 
-        await DispatchAsync(instanceId, instance.ExecutionId, started, [.. resend, .. result.NewActions], ct);
-        await FinishAsync(instanceId, started, result, status, newExecutionId, ct);
+        await DispatchAsync(instanceId, instance.ExecutionId, started, [.. unfinished, .. result.NewActions], recovering, ct);
+        Finish(instanceId, started, result, status, newExecutionId);
         await DeleteAllAsync(messages);
         Signal(instanceId);
     }
 
-    private async Task DeferUntilStartedAsync(InstanceRecord instance, List<Received<ControlMessage>> messages, List<HistoryEvent> newEvents, CancellationToken ct)
+    private async Task DeferUntilStartedAsync(InstanceRecord instance, List<Received> messages, List<HistoryEvent> newEvents, CancellationToken ct)
     {
         // Not started yet (a start in the future): a termination ends it now; other events wait for the start.
         if (newEvents.OfType<ExecutionTerminated>().FirstOrDefault() is { } terminated)
@@ -413,44 +441,82 @@ internal sealed partial class DurableEngine : BackgroundService
 
         foreach (var message in messages)
         {
-            await _store.SetVisibilityAsync(control: true, message, TimeSpan.FromSeconds(1), ct);
+            await _store.ReleaseControlAsync(message, TimeSpan.FromSeconds(1));
         }
     }
 
-    private async Task DispatchAsync(string instanceId, string executionId, ExecutionStarted started, IReadOnlyList<HistoryEvent> actions, CancellationToken ct)
+    /// <summary>Starts the work an episode decided. While stopping, activities, timers and child starts wait for the next start's recovery.</summary>
+    private async Task DispatchAsync(string instanceId, string executionId, ExecutionStarted started, IReadOnlyList<HistoryEvent> actions, bool recovering, CancellationToken ct)
     {
-        var now = _time.GetUtcNow().UtcDateTime;
-        await Parallel.ForEachAsync(actions, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (action, token) =>
+        foreach (var action in actions)
         {
             switch (action)
             {
-                case TaskScheduled scheduled:
-                    await SendWorkItemAsync(new WorkItem(NewMessageId(), instanceId, executionId, scheduled.TaskId, scheduled.Name, scheduled.Input), token);
+                case TaskScheduled scheduled when _accepting:
+                    _activityQueue.Writer.TryWrite(new ActivityWork(instanceId, executionId, scheduled.TaskId, scheduled.Name, scheduled.Input));
                     break;
-                case TimerCreated timer:
-                    await SendControlAsync(Control(instanceId, executionId, new TimerFired(timer.TaskId, timer.FireAt)), timer.FireAt - now, token);
+                case TimerCreated timer when _accepting:
+                    ArmTimer(instanceId, executionId, timer);
                     break;
                 case SubOrchestrationCreated sub:
-                    var childExecution = Guid.NewGuid().ToString("N");
-                    await _store.PutInstanceAsync(new InstanceRecord(sub.InstanceId, sub.Name, OrchestrationStatus.Pending, childExecution, sub.Input, null, null, null, now, now, instanceId, ETag.All), token);
-                    await SendControlAsync(Control(sub.InstanceId, childExecution, new ExecutionStarted(sub.Name, sub.Input, childExecution, instanceId, started.Name, executionId, sub.TaskId)), null, token);
+                    await StartChildAsync(instanceId, executionId, started, sub, recovering, ct);
                     break;
                 case EventSent sent:
-                    await SendControlAsync(Control(sent.InstanceId, null, new EventRaised(sent.Name, sent.Input)), null, token);
+                    await SendDurableAsync(new ControlMessage(NewMessageId(), sent.InstanceId, null, new EventRaised(sent.Name, sent.Input)), null, ct);
                     break;
             }
-        });
+        }
     }
 
-    private async Task FinishAsync(string instanceId, ExecutionStarted started, EpisodeResult result, OrchestrationStatus status, string? newExecutionId, CancellationToken ct)
+    private async Task StartChildAsync(string instanceId, string executionId, ExecutionStarted started, SubOrchestrationCreated sub, bool recovering, CancellationToken ct)
+    {
+        if (recovering && await _store.GetInstanceAsync(sub.InstanceId, ct) is { } child)
+        {
+            // The child exists: if it ended, its parent may have missed the news; if not, its own recovery carries on.
+            if (IsTerminal(child.Status))
+            {
+                Local(new ControlMessage(NewMessageId(), instanceId, executionId, ChildOutcome(sub.TaskId, sub.InstanceId, child.Status, child.Output, child.Failure)));
+            }
+
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var childExecution = Guid.NewGuid().ToString("N");
+        await _store.PutInstanceAsync(new InstanceRecord(sub.InstanceId, sub.Name, OrchestrationStatus.Pending, childExecution, sub.Input, null, null, null, now, now, instanceId, ETag.All)
+        {
+            ParentTask = (started.Name, executionId, sub.TaskId),
+        }, ct);
+        if (_accepting)
+        {
+            Local(new ControlMessage(NewMessageId(), sub.InstanceId, childExecution, new ExecutionStarted(sub.Name, sub.Input, childExecution, instanceId, started.Name, executionId, sub.TaskId)));
+        }
+    }
+
+    private void ArmTimer(string instanceId, string executionId, TimerCreated timer)
+    {
+        var due = timer.FireAt - _time.GetUtcNow().UtcDateTime;
+        _ = Task.Delay(due > TimeSpan.Zero ? due : TimeSpan.Zero, _time, _timers.Token).ContinueWith(
+            t =>
+            {
+                if (t.IsCompletedSuccessfully)
+                {
+                    Local(new ControlMessage(NewMessageId(), instanceId, executionId, new TimerFired(timer.TaskId, timer.FireAt)));
+                }
+            },
+            TaskScheduler.Default);
+    }
+
+    /// <summary>After the commit: the next execution of a ContinueAsNew, or the news of the end to a parent.</summary>
+    private void Finish(string instanceId, ExecutionStarted started, EpisodeResult result, OrchestrationStatus status, string? newExecutionId)
     {
         if (newExecutionId is not null)
         {
             var again = result.ContinueAsNew!.Value;
-            await SendControlAsync(Control(instanceId, newExecutionId, new ExecutionStarted(started.Name, again.Input, newExecutionId, started.ParentInstanceId, started.ParentName, started.ParentExecutionId, started.ParentTaskId)
+            Local(new ControlMessage(NewMessageId(), instanceId, newExecutionId, new ExecutionStarted(started.Name, again.Input, newExecutionId, started.ParentInstanceId, started.ParentName, started.ParentExecutionId, started.ParentTaskId)
             {
                 CarriedEvents = again.CarriedEvents,
-            }), null, ct);
+            }));
             return;
         }
 
@@ -459,164 +525,85 @@ internal sealed partial class DurableEngine : BackgroundService
             return;
         }
 
-        Log.OrchestrationFinished(_logger, started.Name, instanceId, status.ToString(), result.Failure?.ErrorMessage);
+        Log.OrchestrationFinished(_logger, started.Name, instanceId, status.ToString(), result.Failure?.ErrorMessage ?? string.Empty);
         if (started is { ParentInstanceId: { } parent, ParentTaskId: { } taskId })
         {
-            HistoryEvent outcome = status == OrchestrationStatus.Completed
-                ? new SubOrchestrationCompleted(taskId, result.Output)
-                : new SubOrchestrationFailed(taskId, result.Failure ?? new TaskFailureDetails("Terminated", $"Sub-orchestration {instanceId} was terminated.", null, null, null));
-            await SendControlAsync(Control(parent, started.ParentExecutionId, outcome), null, ct);
+            Local(new ControlMessage(NewMessageId(), parent, started.ParentExecutionId, ChildOutcome(taskId, instanceId, status, result.Output, result.Failure)));
         }
     }
 
-    /// <summary>The actions taken by the episodes that consumed <paramref name="messageIds"/>, that have no result yet.</summary>
-    private static IEnumerable<HistoryEvent> UnfinishedActionsOfEpisodes(IReadOnlyList<HistoryEvent> events, HashSet<string> messageIds)
+    private static HistoryEvent ChildOutcome(int taskId, string childId, OrchestrationStatus status, string? output, TaskFailureDetails? failure) =>
+        status == OrchestrationStatus.Completed
+            ? new SubOrchestrationCompleted(taskId, output)
+            : new SubOrchestrationFailed(taskId, failure ?? new TaskFailureDetails("Terminated", $"Sub-orchestration {childId} was terminated.", null, null, null));
+
+    /// <summary>Actions in history with no result yet: after a restart, they may be lost in memory and are dispatched again.</summary>
+    private static IEnumerable<HistoryEvent> UnfinishedActions(IReadOnlyList<HistoryEvent> events)
     {
         var finished = events.OfType<ITaskCompletion>().Select(c => c.TaskId).ToHashSet();
-        var inEpisode = false;
-        foreach (var historyEvent in events)
-        {
-            if (historyEvent is OrchestratorStarted or ExecutionStarted)
-            {
-                inEpisode = false;
-            }
-
-            inEpisode |= historyEvent.MessageId is { } id && messageIds.Contains(id);
-            if (inEpisode && historyEvent is IOrchestratorAction action and not EventSent && !finished.Contains(action.TaskId))
-            {
-                yield return historyEvent;
-            }
-        }
+        return events.Where(e => e is IOrchestratorAction action and not EventSent && !finished.Contains(action.TaskId));
     }
 
     private async Task<CachedHistory> LoadHistoryAsync(InstanceRecord instance, CancellationToken ct)
     {
-        if (_cache.TryGetValue(instance.InstanceId, out var cached) && cached.ExecutionId == instance.ExecutionId)
-        {
-            return cached with { FromCache = true };
-        }
-
         var (events, length) = await _store.ReadHistoryAsync(instance.InstanceId, instance.ExecutionId, ct);
-        return new CachedHistory(instance.ExecutionId, events, length, [.. events.Select(e => e.MessageId).OfType<string>()]);
+        return new CachedHistory(instance, instance.ExecutionId, events, length, [.. events.Select(e => e.MessageId).OfType<string>()]);
     }
 
     // ---- activities ----
 
-    private async Task SendWorkItemAsync(WorkItem item, CancellationToken ct)
+    private async Task RunActivitiesAsync()
     {
-        if (_consuming && _activities.Count > 0 && !_stopping.IsCancellationRequested)
+        while (await _activityQueue.Reader.WaitToReadAsync())
         {
-            var sent = await _store.SendWorkItemAsync(item, _options.MessageVisibilityTimeout, ct);
-            if (_workItems.Writer.TryWrite(sent))
+            while (_accepting && _activityQueue.Reader.TryRead(out var work))
+            {
+                Interlocked.Increment(ref _activitiesRunning);
+                try
+                {
+                    Local(new ControlMessage(NewMessageId(), work.InstanceId, work.ExecutionId, await RunActivityAsync(work)));
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _activitiesRunning);
+                }
+            }
+
+            if (!_accepting)
             {
                 return;
             }
-
-            await _store.SetVisibilityAsync(control: false, sent, TimeSpan.Zero, CancellationToken.None);
-            return;
-        }
-
-        await _store.SendWorkItemAsync(item, null, ct);
-    }
-
-    private async Task ConsumeWorkItemsAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            while (await _workItems.Reader.WaitToReadAsync(stoppingToken))
-            {
-                while (!stoppingToken.IsCancellationRequested && _workItems.Reader.TryPeek(out _))
-                {
-                    await _activitySlots.WaitAsync(stoppingToken);
-                    if (!_workItems.Reader.TryRead(out var item))
-                    {
-                        _activitySlots.Release();
-                        break;
-                    }
-
-                    _ = Track(async () =>
-                    {
-                        try
-                        {
-                            await RunActivityAsync(item);
-                        }
-                        finally
-                        {
-                            _activitySlots.Release();
-                        }
-                    });
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
         }
     }
 
-    private async Task RunActivityAsync(Received<WorkItem> received)
+    private async Task<HistoryEvent> RunActivityAsync(ActivityWork work)
     {
-        var item = received.Message;
-        using var renewal = new CancellationTokenSource();
-        var renewing = KeepHiddenAsync(received, renewal.Token);
-        HistoryEvent outcome;
+        if (!_activities.TryGetValue(work.Name, out var function))
+        {
+            return new TaskFailed(work.TaskId, new TaskFailureDetails(typeof(InvalidOperationException).FullName!, $"No activity function named '{work.Name}' in this app.", null, null, null));
+        }
+
         try
         {
-            if (!_activities.TryGetValue(item.Name, out var function))
-            {
-                outcome = new TaskFailed(item.TaskId, new TaskFailureDetails(typeof(InvalidOperationException).FullName!, $"No activity function named '{item.Name}' in this app.", null, null, null));
-            }
-            else
-            {
-                var input = _converter.Deserialize(item.Input, function.TriggerParameter.ParameterType);
-                var bindingData = new Dictionary<string, object?> { ["instanceId"] = item.InstanceId };
-                try
-                {
-                    var result = await _invoker.InvokeAsync(function, new InvocationRequest(_ => ValueTask.FromResult(input), bindingData), CancellationToken.None);
-                    outcome = new TaskCompleted(item.TaskId, _converter.Serialize(result));
-                }
-                catch (FunctionInvocationException ex)
-                {
-                    outcome = new TaskFailed(item.TaskId, TaskFailureDetails.FromException(ex.InnerException!));
-                }
-            }
-
-            await SendControlAsync(Control(item.InstanceId, item.ExecutionId, outcome), null, CancellationToken.None);
+            var input = _converter.Deserialize(work.Input, function.TriggerParameter.ParameterType);
+            var bindingData = new Dictionary<string, object?> { ["instanceId"] = work.InstanceId };
+            var result = await _invoker.InvokeAsync(function, new InvocationRequest(_ => ValueTask.FromResult(input), bindingData), CancellationToken.None);
+            return new TaskCompleted(work.TaskId, _converter.Serialize(result));
         }
-        finally
+        catch (FunctionInvocationException ex)
         {
-            await renewal.CancelAsync();
-            received = await renewing ?? received;
+            return new TaskFailed(work.TaskId, TaskFailureDetails.FromException(ex.InnerException!));
         }
-
-        await _store.DeleteWorkItemAsync(received, CancellationToken.None);
-    }
-
-    /// <summary>Keeps a work item hidden while its activity runs; returns the latest receipt.</summary>
-    private async Task<Received<WorkItem>?> KeepHiddenAsync(Received<WorkItem> received, CancellationToken cancellationToken)
-    {
-        var current = received;
-        try
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException)
         {
-            while (true)
-            {
-                await Task.Delay(_options.MessageVisibilityTimeout / 2, _time, cancellationToken);
-                var receipt = await _store.SetVisibilityAsync(control: false, current, _options.MessageVisibilityTimeout, CancellationToken.None);
-                current = current with { PopReceipt = receipt };
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            return current;
-        }
-        catch (RequestFailedException)
-        {
-            return current;
+            // The input does not fit the activity's parameter: a failure of the task, as the real extension reports it.
+            return new TaskFailed(work.TaskId, TaskFailureDetails.FromException(ex));
         }
     }
 
     // ---- helpers ----
 
-    private async Task DeleteAllAsync(IEnumerable<Received<ControlMessage>> messages)
+    private async Task DeleteAllAsync(IEnumerable<Received> messages)
     {
         foreach (var message in messages)
         {
@@ -632,40 +619,39 @@ internal sealed partial class DurableEngine : BackgroundService
         }
     }
 
-    private static ControlMessage Control(string instanceId, string? executionId, HistoryEvent historyEvent) =>
-        new(NewMessageId(), instanceId, executionId, historyEvent);
-
     private static string NewMessageId() => Guid.NewGuid().ToString("N");
 
     private static bool IsTerminal(OrchestrationStatus status) =>
         status is OrchestrationStatus.Completed or OrchestrationStatus.Failed or OrchestrationStatus.Terminated;
 
-    private sealed record CachedHistory(string ExecutionId, List<HistoryEvent> Events, long Length, HashSet<string> MessageIds)
-    {
-        public bool FromCache { get; init; }
-    }
+    private sealed record ActivityWork(string InstanceId, string ExecutionId, int TaskId, string Name, string? Input);
+
+    private sealed record CachedHistory(InstanceRecord Instance, string ExecutionId, List<HistoryEvent> Events, long Length, HashSet<string> MessageIds);
 
     private static partial class Log
     {
         [LoggerMessage(1500, LogLevel.Information, "Durable engine on task hub '{TaskHub}': {Orchestrators} orchestrators, {Activities} activities, up to {MaxActivities} activities at once")]
         public static partial void EngineStarted(ILogger logger, string taskHub, int orchestrators, int activities, int maxActivities);
 
-        [LoggerMessage(1501, LogLevel.Information, "Orchestration '{Name}' ({InstanceId}) {Status}{Reason}")]
-        private static partial void OrchestrationFinishedCore(ILogger logger, string name, string instanceId, string status, string reason);
+        [LoggerMessage(1501, LogLevel.Information, "Orchestration '{Name}' ({InstanceId}) {Status} {Reason}")]
+        public static partial void OrchestrationFinished(ILogger logger, string name, string instanceId, string status, string reason);
 
-        public static void OrchestrationFinished(ILogger logger, string name, string instanceId, string status, string? reason) =>
-            OrchestrationFinishedCore(logger, name, instanceId, status, reason is null ? string.Empty : $": {reason}");
-
-        [LoggerMessage(1502, LogLevel.Error, "Episode of instance {InstanceId} did not finish; its messages come back: {Reason}")]
+        [LoggerMessage(1502, LogLevel.Error, "Episode of instance {InstanceId} did not finish; it is retried: {Reason}")]
         public static partial void EpisodeFailed(ILogger logger, Exception exception, string instanceId, string reason);
 
         [LoggerMessage(1503, LogLevel.Warning, "Dropped {Count} message(s) for instance {InstanceId}: {Reason}")]
         public static partial void DroppedMessages(ILogger logger, string instanceId, int count, string reason);
 
-        [LoggerMessage(1505, LogLevel.Debug, "Episode of {InstanceId}: new [{NewEvents}], actions [{Actions}], {Status}")]
-        public static partial void Episode(ILogger logger, string instanceId, string newEvents, string actions, string status);
-
         [LoggerMessage(1504, LogLevel.Warning, "Task hub queue call failed; retrying: {Reason}")]
         public static partial void QueueFailed(ILogger logger, string reason);
+
+        [LoggerMessage(1505, LogLevel.Debug, "Episode of {InstanceId}: {NewEvents} new events, {Actions} new actions, {Status}, in {ElapsedMs:0.0} ms")]
+        public static partial void Episode(ILogger logger, string instanceId, int newEvents, int actions, string status, double elapsedMs);
+
+        [LoggerMessage(1506, LogLevel.Information, "Recovering {Count} unfinished orchestration instance(s) on the task hub")]
+        public static partial void Recovering(ILogger logger, int count);
     }
 }
+
+/// <summary>Asks for a recovery episode: read history from storage and dispatch what has no result. Never stored in history.</summary>
+internal sealed record RecoveryRequested : HistoryEvent;

@@ -18,11 +18,8 @@ namespace Serverless.Functions.LocalHost.Durable;
 /// <summary>A control message: an event for one orchestration instance (a start, a result, a timer, an event, a command).</summary>
 internal sealed record ControlMessage(string MessageId, string InstanceId, string? ExecutionId, HistoryEvent Event);
 
-/// <summary>A work item: one activity execution.</summary>
-internal sealed record WorkItem(string MessageId, string InstanceId, string ExecutionId, int TaskId, string Name, string? Input);
-
-/// <summary>A message taken from a queue, with what deleting it or changing its visibility needs.</summary>
-internal sealed record Received<T>(T Message, string QueueMessageId, string PopReceipt, int DequeueCount);
+/// <summary>A control message with, when it came from the queue, what deleting it needs (null for one handed over in memory).</summary>
+internal sealed record Received(ControlMessage Message, string? QueueMessageId = null, string? PopReceipt = null);
 
 /// <summary>The instance row: what clients query.</summary>
 internal sealed record InstanceRecord(
@@ -37,12 +34,16 @@ internal sealed record InstanceRecord(
     DateTimeOffset CreatedAt,
     DateTimeOffset LastUpdatedAt,
     string? ParentInstanceId,
-    ETag ETag = default);
+    ETag ETag = default)
+{
+    /// <summary>For a sub-orchestration: the parent's name, execution and the task id the parent waits on.</summary>
+    public (string Name, string ExecutionId, int TaskId)? ParentTask { get; init; }
+}
 
 /// <summary>
 /// The engine's state in the app's storage account, laid out after the Azure Storage provider of the Durable Task
 /// Framework, under the task hub name: an instances table, one append blob of history per execution, a control queue
-/// and a work-item queue, and a container for payloads over the threshold (about 45 KB).
+/// for what callers send (starts, events, commands), and a container for payloads over the threshold (about 45 KB).
 /// </summary>
 internal sealed partial class DurableStore
 {
@@ -51,7 +52,6 @@ internal sealed partial class DurableStore
 
     private readonly TableClient _instances;
     private readonly QueueClient _control;
-    private readonly QueueClient _workItems;
     private readonly BlobContainerClient _history;
     private readonly BlobContainerClient _payloads;
     private readonly DurableOptions _options;
@@ -64,13 +64,11 @@ internal sealed partial class DurableStore
         var queuePrefix = TaskHub.ToLowerInvariant();
         _instances = clients.GetTableServiceClient().GetTableClient($"{TaskHub}Instances");
         _control = clients.GetQueueServiceClient().GetQueueClient($"{queuePrefix}-control");
-        _workItems = clients.GetQueueServiceClient().GetQueueClient($"{queuePrefix}-workitems");
         _history = clients.GetBlobServiceClient().GetBlobContainerClient($"{queuePrefix}-history");
         _payloads = clients.GetBlobServiceClient().GetBlobContainerClient($"{queuePrefix}-largemessages");
         _created = new Lazy<Task>(() => Task.WhenAll(
             _instances.CreateIfNotExistsAsync(),
             _control.CreateIfNotExistsAsync(),
-            _workItems.CreateIfNotExistsAsync(),
             _history.CreateIfNotExistsAsync(),
             _payloads.CreateIfNotExistsAsync()));
     }
@@ -114,6 +112,9 @@ internal sealed partial class DurableStore
             ["CreatedAt"] = record.CreatedAt,
             ["LastUpdatedAt"] = record.LastUpdatedAt,
             ["ParentInstanceId"] = record.ParentInstanceId,
+            ["ParentName"] = record.ParentTask?.Name,
+            ["ParentExecutionId"] = record.ParentTask?.ExecutionId,
+            ["ParentTaskId"] = record.ParentTask?.TaskId,
         };
         var response = record.ETag == default ? await _instances.AddEntityAsync(entity, cancellationToken)
             : record.ETag == ETag.All ? await _instances.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken)
@@ -221,68 +222,70 @@ internal sealed partial class DurableStore
         return expectedLength + block.Length;
     }
 
-    // ---- queues ----
+    // ---- control queue ----
 
-    public Task<Received<ControlMessage>> SendControlAsync(ControlMessage message, TimeSpan? visibilityDelay, CancellationToken cancellationToken) =>
-        SendAsync(_control, message, visibilityDelay, cancellationToken);
-
-    public Task<Received<WorkItem>> SendWorkItemAsync(WorkItem item, TimeSpan? visibilityDelay, CancellationToken cancellationToken) =>
-        SendAsync(_workItems, item, visibilityDelay, cancellationToken);
-
-    public Task<IReadOnlyList<Received<ControlMessage>>> ReceiveControlAsync(int maxMessages, CancellationToken cancellationToken) =>
-        ReceiveAsync<ControlMessage>(_control, maxMessages, cancellationToken);
-
-    public Task<IReadOnlyList<Received<WorkItem>>> ReceiveWorkItemsAsync(int maxMessages, CancellationToken cancellationToken) =>
-        ReceiveAsync<WorkItem>(_workItems, maxMessages, cancellationToken);
-
-    public Task DeleteControlAsync<T>(Received<T> message, CancellationToken cancellationToken) => DeleteAsync(_control, message, cancellationToken);
-
-    public Task DeleteWorkItemAsync<T>(Received<T> message, CancellationToken cancellationToken) => DeleteAsync(_workItems, message, cancellationToken);
-
-    /// <summary>Hides a message for longer (a long activity) or shows it again now (a host that stops); returns the new receipt.</summary>
-    public async Task<string> SetVisibilityAsync<T>(bool control, Received<T> message, TimeSpan visibility, CancellationToken cancellationToken)
-    {
-        var queue = control ? _control : _workItems;
-        var response = await queue.UpdateMessageAsync(message.QueueMessageId, message.PopReceipt, visibilityTimeout: visibility, cancellationToken: cancellationToken);
-        return response.Value.PopReceipt;
-    }
-
-    private async Task<Received<T>> SendAsync<T>(QueueClient queue, T message, TimeSpan? visibilityDelay, CancellationToken cancellationToken)
+    /// <summary>Sends a control message, visible after <paramref name="visibilityDelay"/>; <paramref name="hidden"/> keeps it hidden for the visibility timeout, for a caller that hands it over in memory.</summary>
+    public async Task<Received> SendControlAsync(ControlMessage message, TimeSpan? visibilityDelay, bool hidden, CancellationToken cancellationToken)
     {
         await EnsureCreatedAsync();
         var body = await ExternalizeAsync(JsonSerializer.Serialize(message, Json), cancellationToken);
-        var delay = visibilityDelay is { } d && d > TimeSpan.Zero ? (d > MaxVisibility ? MaxVisibility : d) : (TimeSpan?)null;
-        var receipt = (await queue.SendMessageAsync(body, delay, TimeSpan.FromSeconds(-1), cancellationToken)).Value;
-        return new Received<T>(message, receipt.MessageId, receipt.PopReceipt, 0);
+        var delay = hidden ? _options.MessageVisibilityTimeout
+            : visibilityDelay is { } d && d > TimeSpan.Zero ? (d > MaxVisibility ? MaxVisibility : d) : (TimeSpan?)null;
+        var receipt = (await _control.SendMessageAsync(body, delay, TimeSpan.FromSeconds(-1), cancellationToken)).Value;
+        return new Received(message, receipt.MessageId, receipt.PopReceipt);
     }
 
-    private static readonly TimeSpan MaxVisibility = TimeSpan.FromDays(6);
-
-    private async Task<IReadOnlyList<Received<T>>> ReceiveAsync<T>(QueueClient queue, int maxMessages, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Received>> ReceiveControlAsync(int maxMessages, CancellationToken cancellationToken)
     {
         await EnsureCreatedAsync();
-        QueueMessage[] messages = (await queue.ReceiveMessagesAsync(Math.Clamp(maxMessages, 1, 32), _options.MessageVisibilityTimeout, cancellationToken)).Value;
-        var result = new List<Received<T>>(messages.Length);
+        QueueMessage[] messages = (await _control.ReceiveMessagesAsync(Math.Clamp(maxMessages, 1, 32), _options.MessageVisibilityTimeout, cancellationToken)).Value;
+        var result = new List<Received>(messages.Length);
         foreach (var message in messages)
         {
             var body = await InternalizeAsync(message.Body.ToString(), cancellationToken);
-            result.Add(new Received<T>(JsonSerializer.Deserialize<T>(body, Json)!, message.MessageId, message.PopReceipt, (int)message.DequeueCount));
+            result.Add(new Received(JsonSerializer.Deserialize<ControlMessage>(body, Json)!, message.MessageId, message.PopReceipt));
         }
 
         return result;
     }
 
-    private static async Task DeleteAsync<T>(QueueClient queue, Received<T> message, CancellationToken cancellationToken)
+    /// <summary>Deletes a message taken from the queue; one handed over in memory has nothing to delete.</summary>
+    public async Task DeleteControlAsync(Received message, CancellationToken cancellationToken)
     {
+        if (message.QueueMessageId is null)
+        {
+            return;
+        }
+
         try
         {
-            await queue.DeleteMessageAsync(message.QueueMessageId, message.PopReceipt, cancellationToken);
+            await _control.DeleteMessageAsync(message.QueueMessageId, message.PopReceipt, cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            // Gone already (deleted after a visibility change elsewhere): nothing left to do.
+            // Gone already: nothing left to do.
         }
     }
+
+    /// <summary>Shows a queue message again after <paramref name="visibility"/> (zero: now), for a later try or another host.</summary>
+    public async Task ReleaseControlAsync(Received message, TimeSpan visibility)
+    {
+        if (message.QueueMessageId is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _control.UpdateMessageAsync(message.QueueMessageId, message.PopReceipt, visibilityTimeout: visibility);
+        }
+        catch (RequestFailedException)
+        {
+            // Deleted meanwhile, or its receipt changed: not lost either way.
+        }
+    }
+
+    private static readonly TimeSpan MaxVisibility = TimeSpan.FromDays(6);
 
     // ---- payloads ----
 
@@ -319,7 +322,10 @@ internal sealed partial class DurableStore
         entity.GetDateTimeOffset("CreatedAt") ?? entity.Timestamp ?? DateTimeOffset.UtcNow,
         entity.GetDateTimeOffset("LastUpdatedAt") ?? entity.Timestamp ?? DateTimeOffset.UtcNow,
         entity.GetString("ParentInstanceId"),
-        entity.ETag);
+        entity.ETag)
+    {
+        ParentTask = entity.GetInt32("ParentTaskId") is { } taskId ? (entity.GetString("ParentName"), entity.GetString("ParentExecutionId"), taskId) : null,
+    };
 
     private static string ResolveTaskHub(IConfiguration configuration)
     {

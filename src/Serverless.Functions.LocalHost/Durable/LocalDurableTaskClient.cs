@@ -47,7 +47,7 @@ internal sealed class LocalDurableTaskClient(DurableStore store, DurableEngine e
         }
 
         var delay = options?.StartAt is { } startAt ? startAt - now : (TimeSpan?)null;
-        await engine.SendControlAsync(new ControlMessage(Guid.NewGuid().ToString("N"), instanceId, executionId, new ExecutionStarted(orchestratorName.Name, serialized, executionId)), delay, cancellation);
+        await engine.SendDurableAsync(new ControlMessage(Guid.NewGuid().ToString("N"), instanceId, executionId, new ExecutionStarted(orchestratorName.Name, serialized, executionId)), delay, cancellation);
         return instanceId;
     }
 
@@ -140,7 +140,7 @@ internal sealed class LocalDurableTaskClient(DurableStore store, DurableEngine e
         DurableStore.ValidateInstanceId(instanceId);
         _ = await store.GetInstanceAsync(instanceId, cancellation)
             ?? throw new ArgumentException($"No orchestration instance with id '{instanceId}'.", nameof(instanceId));
-        await engine.SendControlAsync(new ControlMessage(Guid.NewGuid().ToString("N"), instanceId, null, historyEvent), null, cancellation);
+        await engine.SendDurableAsync(new ControlMessage(Guid.NewGuid().ToString("N"), instanceId, null, historyEvent), null, cancellation);
     }
 
     private async Task<OrchestrationMetadata> WaitAsync(string instanceId, Func<OrchestrationMetadata, bool> done, bool getInputsAndOutputs, CancellationToken cancellation)
