@@ -27,6 +27,7 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
             {
                 ["AzureWebJobsStorage"] = azurite.ConnectionString,
                 ["RetrainSchedule"] = "0 0 3 * * *",
+                ["TASKHUB_NAME"] = $"E2E{Guid.NewGuid():N}"[..20],
                 ["Pipeline:ScoringOutputContainer"] = _output,
                 ["LocalHost:HostId"] = $"e2e-{Guid.NewGuid():N}"[..20],
             },
