@@ -168,6 +168,31 @@ public sealed class DurableIntegrationTests(AzuriteFixture azurite) : IAsyncLife
     }
 
     [Fact]
+    public async Task HostKilledWithActivityInFlight_NewHostRecovers_OnlyTheLostStepRunsAgain()
+    {
+        await _host.DisposeAsync();
+        _host = await StartHostAsync(shutdownTimeout: TimeSpan.FromSeconds(1));
+        try
+        {
+            var id = await Client.ScheduleNewOrchestrationInstanceAsync(nameof(DurableOrchestrators.HangsOnce));
+            await Eventually.WaitForAsync(() => _runs.Counts.GetValueOrDefault("gated:1"), c => c == 1, Patience, "step 1 to hang");
+            await _host.DisposeAsync();
+
+            _host = await StartHostAsync();
+            var metadata = await Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true).WaitAsync(Patience);
+
+            Assert.Equal(3, metadata.ReadOutputAs<int>());
+            Assert.Equal(1, _runs.Counts["gated:0"]);
+            Assert.Equal(2, _runs.Counts["gated:1"]);
+            Assert.Equal(1, _runs.Counts["gated:2"]);
+        }
+        finally
+        {
+            _runs.Gate.TrySetResult();
+        }
+    }
+
+    [Fact]
     public async Task HistoryFromStorageEveryEpisode_SameResultAsCached()
     {
         await _host.DisposeAsync();
@@ -248,7 +273,7 @@ public sealed class DurableIntegrationTests(AzuriteFixture azurite) : IAsyncLife
     private async Task WaitForStatusAsync(string id, OrchestrationRuntimeStatus status) =>
         await Eventually.PollAsync(async () => (await Client.GetInstanceAsync(id))!.RuntimeStatus, s => s == status, Patience, $"status {status}");
 
-    private Task<TestFunctionsHost> StartHostAsync(Dictionary<string, string?>? extra = null)
+    private Task<TestFunctionsHost> StartHostAsync(Dictionary<string, string?>? extra = null, TimeSpan? shutdownTimeout = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -262,6 +287,14 @@ public sealed class DurableIntegrationTests(AzuriteFixture azurite) : IAsyncLife
             settings[key] = value;
         }
 
-        return TestFunctionsHost.StartAsync([typeof(DurableOrchestrators), typeof(DurableActivities)], settings, builder => builder.Services.AddSingleton(_runs));
+        return TestFunctionsHost.StartAsync([typeof(DurableOrchestrators), typeof(DurableActivities)], settings, builder =>
+        {
+            builder.Services.AddSingleton(_runs);
+            if (shutdownTimeout is { } timeout)
+            {
+                // A host that may not wait for its activities: its work in flight is lost, as in a crash.
+                builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = timeout);
+            }
+        });
     }
 }

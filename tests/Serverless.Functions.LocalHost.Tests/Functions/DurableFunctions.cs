@@ -13,6 +13,9 @@ public sealed class ActivityRuns
     public ConcurrentDictionary<string, int> Counts { get; } = new();
 
     public int Record(string key) => Counts.AddOrUpdate(key, 1, (_, n) => n + 1);
+
+    /// <summary>Holds the first run of a gated step forever (until the test ends): the host that runs it is "killed".</summary>
+    public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
 public sealed record StepInput(string Run, int Step, int DelayMs = 0);
@@ -113,6 +116,18 @@ public static class DurableOrchestrators
         return input.Step;
     }
 
+    [Function(nameof(HangsOnce))]
+    public static async Task<int> HangsOnce([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        var total = 0;
+        for (var step = 0; step < 3; step++)
+        {
+            total += await context.CallActivityAsync<int>(nameof(DurableActivities.GatedStep), step);
+        }
+
+        return total;
+    }
+
     [Function(nameof(WaitsForever))]
     public static Task<string> WaitsForever([OrchestrationTrigger] TaskOrchestrationContext context) =>
         context.WaitForExternalEvent<string>("never");
@@ -148,6 +163,17 @@ public sealed class DurableActivities(ActivityRuns runs)
     {
         runs.Record($"always-fails:{instanceId}");
         throw new InvalidOperationException("this activity always fails");
+    }
+
+    [Function(nameof(GatedStep))]
+    public async Task<int> GatedStep([ActivityTrigger] int step)
+    {
+        if (runs.Record($"gated:{step}") == 1 && step == 1)
+        {
+            await runs.Gate.Task;
+        }
+
+        return step;
     }
 
     [Function(nameof(SlowStep))]
