@@ -113,6 +113,22 @@ public sealed class DurableIntegrationTests(AzuriteFixture azurite) : IAsyncLife
     }
 
     [Fact]
+    public async Task LargeActivityResult_StoredAsBlob_RoundTrips()
+    {
+        var blobs = new Azure.Storage.Blobs.BlobContainerClient(azurite.ConnectionString, $"{_hub.ToLowerInvariant()}-largemessages");
+
+        var length = await RunAsync<int>(nameof(DurableOrchestrators.BigPayload), 200_000);
+        var stored = new List<string>();
+        await foreach (var blob in blobs.GetBlobsAsync())
+        {
+            stored.Add(blob.Name);
+        }
+
+        Assert.Equal(200_000, length);
+        Assert.NotEmpty(stored);
+    }
+
+    [Fact]
     public async Task Schedule_IdAlreadyRunning_Refused()
     {
         var id = await Client.ScheduleNewOrchestrationInstanceAsync(nameof(DurableOrchestrators.WaitsForever));
@@ -232,6 +248,12 @@ public sealed class DurableIntegrationTests(AzuriteFixture azurite) : IAsyncLife
         Assert.Equal("Completed", done.Body.GetProperty("runtimeStatus").GetString());
         Assert.Equal(Enumerable.Range(1, 20).Sum(i => i * i), done.Body.GetProperty("output").GetInt64());
         Assert.Equal(HttpStatusCode.Unauthorized, withoutKey.StatusCode);
+
+        using var list = new HttpRequestMessage(HttpMethod.Get, "runtime/webhooks/durabletask/instances?runtimeStatus=Completed&top=50");
+        list.Headers.Add("x-functions-key", TestFunctionsHost.MasterKey);
+        using var listed = await _host.Http.SendAsync(list);
+        var instances = await listed.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains(instances.EnumerateArray(), i => i.GetProperty("instanceId").GetString() == payload.GetProperty("id").GetString());
     }
 
     [Fact]

@@ -68,6 +68,17 @@ public sealed class OrchestrationExecutorTests
     }
 
     [Fact]
+    public void Execute_ResultDeliveredTwice_SecondCopyIgnored()
+    {
+        var past = new List<HistoryEvent> { Started(nameof(DurableOrchestrators.Chain)), new TaskScheduled(0, "Echo", "1"), new OrchestratorStarted { Timestamp = T0.AddSeconds(1) }, new TaskCompleted(0, "1"), new TaskScheduled(1, "Echo", "2") };
+
+        var result = Run(nameof(DurableOrchestrators.Chain), past, [new OrchestratorStarted { Timestamp = T0.AddSeconds(2) }, new TaskCompleted(0, "1")]);
+
+        Assert.Equal(OrchestrationStatus.Running, result.Status);
+        Assert.Empty(result.NewActions);
+    }
+
+    [Fact]
     public void Execute_HistoryRecordedOtherActivity_FailsAsNonDeterministic()
     {
         var past = new List<HistoryEvent> { Started(nameof(DurableOrchestrators.Chain)), new TaskScheduled(0, "SomethingElse", "1") };

@@ -128,6 +128,13 @@ public static class DurableOrchestrators
         return total;
     }
 
+    [Function(nameof(BigPayload))]
+    public static async Task<int> BigPayload([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        var text = await context.CallActivityAsync<string>(nameof(DurableActivities.Repeat), context.GetInput<int>());
+        return text.Length;
+    }
+
     [Function(nameof(WaitsForever))]
     public static Task<string> WaitsForever([OrchestrationTrigger] TaskOrchestrationContext context) =>
         context.WaitForExternalEvent<string>("never");
@@ -147,6 +154,9 @@ public sealed class DurableActivities(ActivityRuns runs)
 {
     [Function(nameof(Echo))]
     public static int Echo([ActivityTrigger] int value) => value;
+
+    [Function(nameof(Repeat))]
+    public static string Repeat([ActivityTrigger] int length) => new('x', length);
 
     [Function(nameof(Square))]
     public static long Square([ActivityTrigger] int value) => (long)value * value;
