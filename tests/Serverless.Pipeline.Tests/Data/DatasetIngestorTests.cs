@@ -1,0 +1,119 @@
+using System.Text;
+using Azure.Storage.Blobs;
+using Serverless.Pipeline.Data;
+using Serverless.Testing;
+
+namespace Serverless.Pipeline.Tests.Data;
+
+[CollectionDefinition(Name)]
+public sealed class AzuriteCollection : ICollectionFixture<AzuriteFixture>
+{
+    public const string Name = "Azurite";
+}
+
+/// <summary>Ingest on a real Azurite: snapshots, rejects, refusals and lineage ids.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class DatasetIngestorTests(AzuriteFixture azurite)
+{
+    private const string Customers = "\uFEFFid;age;plan;spend;churned\r\n1;34;basic;29.9;no\r\n2;51;premium;\"89,5\";yes\r\n3;23;basic;19.9;no\r\n4;45;\"standard\r\nplus\";49.5;yes\r\n";
+
+    private readonly BlobContainerClient _snapshots = new(azurite.ConnectionString, $"ds-{Guid.NewGuid():N}"[..24]);
+
+    private DatasetIngestor Ingestor => new(_snapshots, TimeProvider.System);
+
+    [Fact]
+    public async Task Ingest_ValidCsvWithBomCrlfQuotesAndSemicolons_SnapshotWithSchemaAndProfile()
+    {
+        var snapshot = await IngestAsync(Customers, new IngestOptions(Label: "churned"));
+
+        Assert.Equal((4, 4, 0), (snapshot.RowsRead, snapshot.RowsAccepted, snapshot.RowsRejected));
+        Assert.Equal([ColumnKind.Numeric, ColumnKind.Numeric, ColumnKind.Categorical, ColumnKind.Categorical, ColumnKind.Boolean], snapshot.Schema.Columns.Select(c => c.Kind));
+        Assert.Equal(38.25, snapshot.Profile[1].Mean);
+        var data = await ReadAsync(snapshot.Prefix + "data.csv");
+        Assert.StartsWith("id,age,plan,spend,churned\n", data.Replace("\r\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("\"standard\r\nplus\"", data, StringComparison.Ordinal);
+        Assert.Equal("row,column,reason", (await ReadAsync(snapshot.Prefix + "rejects.csv")).Trim());
+        Assert.Contains("\"distinct\"", await ReadAsync(snapshot.Prefix + "profile.json"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ingest_BadRows_RejectedWithRowColumnAndReason()
+    {
+        var rows = new StringBuilder("id,age,label\n");
+        for (var i = 1; i <= 40; i++)
+        {
+            rows.Append(i switch
+            {
+                7 => "7,abc,a\n",
+                12 => "12,30\n",
+                20 => "20,41,\n",
+                _ => $"{i},{20 + i},{(i % 2 == 0 ? "a" : "b")}\n",
+            });
+        }
+
+        var snapshot = await IngestAsync(rows.ToString(), new IngestOptions(Label: "label"));
+
+        Assert.Equal((40, 37, 3), (snapshot.RowsRead, snapshot.RowsAccepted, snapshot.RowsRejected));
+        Assert.Equal(
+            [new RejectedRow(8, "age", "'abc' is not a number"), new RejectedRow(13, null, "2 fields where the header has 3"), new RejectedRow(21, "label", "the label is missing")],
+            snapshot.FirstRejects);
+        var rejects = (await ReadAsync(snapshot.Prefix + "rejects.csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, rejects.Length);
+        Assert.Equal("8,age,'abc' is not a number", rejects[1].Trim());
+    }
+
+    [Fact]
+    public async Task Ingest_MostlyWrongType_RefusedNamingColumnAndFirstRow()
+    {
+        var csv = "id,age\n1,20\n2,x\n3,y\n4,30\n";
+
+        var error = await Assert.ThrowsAsync<DatasetValidationException>(() => IngestAsync(csv, new IngestOptions(Schema: new Dictionary<string, ColumnKind> { ["age"] = ColumnKind.Numeric })));
+
+        Assert.Equal(("age", 3L), (error.Column, error.Row!.Value));
+        Assert.Contains("2 of 4 rows", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("in/data.csv", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ingest_LabelNotInHeader_RefusedNamingFileRowAndColumn()
+    {
+        var error = await Assert.ThrowsAsync<DatasetValidationException>(() => IngestAsync("a,b\n1,2\n", new IngestOptions(Label: "target")));
+
+        Assert.Equal(("in/data.csv", 1L, "target"), (error.File, error.Row!.Value, error.Column));
+        Assert.Contains("(a, b)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ingest_LabelWithOneClass_Refused()
+    {
+        var error = await Assert.ThrowsAsync<DatasetValidationException>(() => IngestAsync("x,y\n1,yes\n2,yes\n3,yes\n", new IngestOptions(Label: "y")));
+
+        Assert.Contains("single class ('yes')", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ingest_SameBytesTwice_SameSnapshot_OtherLabelOtherSnapshot_SourceUntouched()
+    {
+        var source = new BlobContainerClient(azurite.ConnectionString, $"src-{Guid.NewGuid():N}"[..24]);
+        await source.CreateIfNotExistsAsync();
+        var blob = source.GetBlobClient("customers.csv");
+        await blob.UploadAsync(BinaryData.FromString(Customers));
+        var etag = (await blob.GetPropertiesAsync()).Value.ETag;
+
+        var first = await Ingestor.IngestAsync(blob, new IngestOptions(Label: "churned"), CancellationToken.None);
+        var again = await Ingestor.IngestAsync(blob, new IngestOptions(Label: "churned"), CancellationToken.None);
+        var otherLabel = await Ingestor.IngestAsync(blob, new IngestOptions(Label: "plan"), CancellationToken.None);
+
+        Assert.Equal(first.Id, again.Id);
+        Assert.Equal(first.CreatedAt, again.CreatedAt);
+        Assert.NotEqual(first.Id, otherLabel.Id);
+        Assert.Equal(first.SourceSha256, otherLabel.SourceSha256);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(Customers))), first.SourceSha256);
+        Assert.Equal(etag, (await blob.GetPropertiesAsync()).Value.ETag);
+    }
+
+    private Task<DatasetSnapshot> IngestAsync(string csv, IngestOptions options) =>
+        Ingestor.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(csv)), "in/data.csv", options, CancellationToken.None);
+
+    private async Task<string> ReadAsync(string name) => (await _snapshots.GetBlobClient(name).DownloadContentAsync()).Value.Content.ToString();
+}
