@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers;
+using Microsoft.ML.Trainers.FastTree;
+using Microsoft.ML.Trainers.LightGbm;
+using Serverless.Pipeline.Data;
+using Sylvan.Data.Csv;
+
+namespace Serverless.Pipeline.Training;
+
+/// <summary>One configuration to try: a trainer, its hyperparameters, and the seed of the split and the trainer.</summary>
+public sealed record TrialConfiguration(string Trainer, IReadOnlyDictionary<string, double> Parameters, int Seed = 1);
+
+/// <summary>What a trial measured on the validation split, and the trained model (an ML.NET zip) with its SHA-256.</summary>
+public sealed record TrialResult(
+    TrialConfiguration Configuration,
+    MlTask Task,
+    IReadOnlyDictionary<string, double> Metrics,
+    string PrimaryMetric,
+    double PrimaryValue,
+    int TrainRows,
+    int ValidationRows,
+    byte[] Model,
+    string ModelSha256,
+    TimeSpan Duration);
+
+/// <summary>
+/// Runs one trial as a pure step, (configuration, snapshot data) → metrics and model, so the app can run each trial
+/// as an activity. Same inputs and seed, same metrics: the split is seeded and stratified, and trainers run on one
+/// thread with the seed.
+/// </summary>
+public sealed class TrialRunner
+{
+    /// <summary>Trainers by name, with the hyperparameters each reads (others are refused).</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> Trainers = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["LightGbm"] = ["numberOfLeaves", "learningRate", "numberOfIterations", "minimumExampleCountPerLeaf"],
+        ["FastTree"] = ["numberOfLeaves", "numberOfTrees", "learningRate", "minimumExampleCountPerLeaf"],
+        ["Sdca"] = ["l2Regularization", "maximumNumberOfIterations"],
+        ["Lbfgs"] = ["l1Regularization", "l2Regularization"],
+    };
+
+    /// <summary>The fraction of rows held out for validation.</summary>
+    public const double ValidationFraction = 0.2;
+
+    /// <summary>Trains and evaluates on <paramref name="data"/> (a snapshot's data.csv) with the snapshot's schema and profile.</summary>
+    public TrialResult Run(Stream data, DatasetSnapshot snapshot, FeaturizationPlan plan, TrialConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (!Trainers.TryGetValue(configuration.Trainer, out var known))
+        {
+            throw new ArgumentException($"Unknown trainer '{configuration.Trainer}'; use one of {string.Join(", ", Trainers.Keys)}.", nameof(configuration));
+        }
+
+        var unknown = configuration.Parameters.Keys.Except(known, StringComparer.OrdinalIgnoreCase).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new ArgumentException($"Trainer '{configuration.Trainer}' has no hyperparameter {string.Join(", ", unknown.Select(u => $"'{u}'"))}; it takes {string.Join(", ", known)}.", nameof(configuration));
+        }
+
+        var clock = Stopwatch.StartNew();
+        var rows = ReadRows(data, plan);
+        var (train, validation) = Split(rows, plan, configuration.Seed);
+        var ml = new MLContext(seed: configuration.Seed);
+        var schema = RowSchema(plan);
+        var trainView = ml.Data.LoadFromEnumerable(train, schema);
+        var validationView = ml.Data.LoadFromEnumerable(validation, schema);
+        var pipeline = Featurize(ml, plan, LinearTrainer(configuration.Trainer)).Append(Trainer(ml, plan.Task, configuration));
+        var model = pipeline.Fit(trainView);
+        var metrics = Evaluate(ml, plan.Task, model.Transform(validationView));
+
+        using var artifact = new MemoryStream();
+        ml.Model.Save(model, trainView.Schema, artifact);
+        var bytes = artifact.ToArray();
+        var primary = PrimaryMetric(plan.Task);
+        return new TrialResult(configuration, plan.Task, metrics, primary, metrics[primary], train.Count, validation.Count, bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)), clock.Elapsed);
+    }
+
+    /// <summary>The metric a sweep optimizes by default, and its goal (all maximized except the regression errors).</summary>
+    public static string PrimaryMetric(MlTask task) => task switch
+    {
+        MlTask.BinaryClassification => "auc",
+        MlTask.MulticlassClassification => "macroAccuracy",
+        _ => "rSquared",
+    };
+
+    private static bool LinearTrainer(string trainer) => trainer is "Sdca" or "Lbfgs" || trainer.Equals("sdca", StringComparison.OrdinalIgnoreCase) || trainer.Equals("lbfgs", StringComparison.OrdinalIgnoreCase);
+
+    private static IEstimator<ITransformer> Featurize(MLContext ml, FeaturizationPlan plan, bool normalize)
+    {
+        var parts = new List<string> { nameof(TrainingRow.Numeric) };
+        IEstimator<ITransformer> pipeline = ml.Transforms.ReplaceMissingValues(nameof(TrainingRow.Numeric), replacementMode: Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean);
+        if (plan.Categorical.Count > 0)
+        {
+            pipeline = pipeline.Append(ml.Transforms.Categorical.OneHotEncoding("CategoricalFeatures", nameof(TrainingRow.Categorical)));
+            parts.Add("CategoricalFeatures");
+        }
+
+        if (plan.HashedCategorical.Count > 0)
+        {
+            pipeline = pipeline.Append(ml.Transforms.Categorical.OneHotHashEncoding("HashedFeatures", nameof(TrainingRow.Hashed), numberOfBits: 12));
+            parts.Add("HashedFeatures");
+        }
+
+        if (plan.Text.Count > 0)
+        {
+            pipeline = pipeline.Append(ml.Transforms.Text.FeaturizeText("TextFeatures", nameof(TrainingRow.Text)));
+            parts.Add("TextFeatures");
+        }
+
+        pipeline = pipeline.Append(ml.Transforms.Concatenate("Features", [.. parts]));
+        if (normalize)
+        {
+            pipeline = pipeline.Append(ml.Transforms.NormalizeMinMax("Features"));
+        }
+
+        return plan.Task == MlTask.MulticlassClassification
+            ? pipeline.Append(ml.Transforms.Conversion.MapValueToKey("Label", nameof(TrainingRow.LabelText)))
+            : pipeline;
+    }
+
+    private static IEstimator<ITransformer> Trainer(MLContext ml, MlTask task, TrialConfiguration configuration)
+    {
+        var p = configuration.Parameters;
+        int? Int(string name) => p.TryGetValue(name, out var v) ? (int)Math.Round(v) : null;
+        double? Real(string name) => p.TryGetValue(name, out var v) ? v : null;
+        var seed = configuration.Seed;
+
+        IEstimator<ITransformer> trainer = (configuration.Trainer.ToUpperInvariant(), task) switch
+        {
+            ("LIGHTGBM", MlTask.BinaryClassification) => ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options { NumberOfLeaves = Int("numberOfLeaves") ?? 31, LearningRate = Real("learningRate") ?? 0.1, NumberOfIterations = Int("numberOfIterations") ?? 100, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 20, NumberOfThreads = 1, Seed = seed, Deterministic = true, LabelColumnName = Label(task) }),
+            ("LIGHTGBM", MlTask.MulticlassClassification) => ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options { NumberOfLeaves = Int("numberOfLeaves") ?? 31, LearningRate = Real("learningRate") ?? 0.1, NumberOfIterations = Int("numberOfIterations") ?? 100, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 20, NumberOfThreads = 1, Seed = seed, Deterministic = true, LabelColumnName = Label(task) }),
+            ("LIGHTGBM", _) => ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options { NumberOfLeaves = Int("numberOfLeaves") ?? 31, LearningRate = Real("learningRate") ?? 0.1, NumberOfIterations = Int("numberOfIterations") ?? 100, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 20, NumberOfThreads = 1, Seed = seed, Deterministic = true, LabelColumnName = Label(task) }),
+            ("FASTTREE", MlTask.BinaryClassification) => ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options { NumberOfLeaves = Int("numberOfLeaves") ?? 20, NumberOfTrees = Int("numberOfTrees") ?? 100, LearningRate = Real("learningRate") ?? 0.2, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10, NumberOfThreads = 1, Seed = seed, LabelColumnName = Label(task) }),
+            ("FASTTREE", MlTask.MulticlassClassification) => ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options { NumberOfLeaves = Int("numberOfLeaves") ?? 20, NumberOfTrees = Int("numberOfTrees") ?? 100, LearningRate = Real("learningRate") ?? 0.2, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10, NumberOfThreads = 1, Seed = seed, LabelColumnName = Label(task) })),
+            ("FASTTREE", _) => ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options { NumberOfLeaves = Int("numberOfLeaves") ?? 20, NumberOfTrees = Int("numberOfTrees") ?? 100, LearningRate = Real("learningRate") ?? 0.2, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10, NumberOfThreads = 1, Seed = seed, LabelColumnName = Label(task) }),
+            ("SDCA", MlTask.BinaryClassification) => ml.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options { L2Regularization = (float?)Real("l2Regularization"), MaximumNumberOfIterations = Int("maximumNumberOfIterations"), NumberOfThreads = 1, LabelColumnName = Label(task) }),
+            ("SDCA", MlTask.MulticlassClassification) => ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options { L2Regularization = (float?)Real("l2Regularization"), MaximumNumberOfIterations = Int("maximumNumberOfIterations"), NumberOfThreads = 1, LabelColumnName = Label(task) }),
+            // SDCA regression's auto-tuned defaults can diverge (non-finite weights); explicit ones keep it stable.
+            ("SDCA", _) => ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options { L2Regularization = (float)(Real("l2Regularization") ?? 0.01), MaximumNumberOfIterations = Int("maximumNumberOfIterations") ?? 100, NumberOfThreads = 1, LabelColumnName = Label(task) }),
+            ("LBFGS", MlTask.BinaryClassification) => ml.BinaryClassification.Trainers.LbfgsLogisticRegression(new LbfgsLogisticRegressionBinaryTrainer.Options { L1Regularization = (float)(Real("l1Regularization") ?? 1), L2Regularization = (float)(Real("l2Regularization") ?? 1), NumberOfThreads = 1, LabelColumnName = Label(task) }),
+            ("LBFGS", MlTask.MulticlassClassification) => ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options { L1Regularization = (float)(Real("l1Regularization") ?? 1), L2Regularization = (float)(Real("l2Regularization") ?? 1), NumberOfThreads = 1, LabelColumnName = Label(task) }),
+            _ => ml.Regression.Trainers.LbfgsPoissonRegression(new LbfgsPoissonRegressionTrainer.Options { L1Regularization = (float)(Real("l1Regularization") ?? 1), L2Regularization = (float)(Real("l2Regularization") ?? 1), NumberOfThreads = 1, LabelColumnName = Label(task) }),
+        };
+
+        return task == MlTask.MulticlassClassification
+            ? trainer.Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"))
+            : trainer;
+    }
+
+    private static string Label(MlTask task) => task switch
+    {
+        MlTask.BinaryClassification => nameof(TrainingRow.Positive),
+        MlTask.Regression => nameof(TrainingRow.Value),
+        _ => "Label",
+    };
+
+    private static Dictionary<string, double> Evaluate(MLContext ml, MlTask task, IDataView scored)
+    {
+        switch (task)
+        {
+            case MlTask.BinaryClassification:
+                var binary = ml.BinaryClassification.Evaluate(scored, Label(task));
+                return new() { ["auc"] = binary.AreaUnderRocCurve, ["auprc"] = binary.AreaUnderPrecisionRecallCurve, ["accuracy"] = binary.Accuracy, ["f1"] = binary.F1Score, ["logLoss"] = binary.LogLoss };
+            case MlTask.MulticlassClassification:
+                var multi = ml.MulticlassClassification.Evaluate(scored);
+                return new() { ["microAccuracy"] = multi.MicroAccuracy, ["macroAccuracy"] = multi.MacroAccuracy, ["logLoss"] = multi.LogLoss };
+            default:
+                var regression = ml.Regression.Evaluate(scored, Label(task));
+                return new() { ["rmse"] = regression.RootMeanSquaredError, ["mae"] = regression.MeanAbsoluteError, ["rSquared"] = regression.RSquared };
+        }
+    }
+
+    private static List<TrainingRow> ReadRows(Stream data, FeaturizationPlan plan)
+    {
+        using var text = new StreamReader(data, leaveOpen: true);
+        using var csv = CsvDataReader.Create(text, new CsvDataReaderOptions { HasHeaders = true });
+        int Index(string name) => csv.GetOrdinal(name);
+        var label = Index(plan.Label);
+        var numeric = plan.Numeric.Select(Index).ToArray();
+        var boolean = plan.Boolean.Select(Index).ToArray();
+        var dates = plan.Dates.Select(Index).ToArray();
+        var categorical = plan.Categorical.Select(Index).ToArray();
+        var hashed = plan.HashedCategorical.Select(Index).ToArray();
+        var texts = plan.Text.Select(Index).ToArray();
+        var rows = new List<TrainingRow>();
+        while (csv.Read())
+        {
+            var features = new List<float>(numeric.Length + boolean.Length + (dates.Length * FeaturizationPlan.DateParts.Length));
+            features.AddRange(numeric.Select(i => ValueParser.TryNumber(csv.GetString(i), out var x) ? (float)x : float.NaN));
+            features.AddRange(boolean.Select(i => ValueParser.TryBoolean(csv.GetString(i), out var b) ? (b ? 1f : 0f) : float.NaN));
+            foreach (var i in dates)
+            {
+                features.AddRange(ValueParser.TryDateTime(csv.GetString(i), out var d)
+                    ? [d.Year, d.Month, d.Day, (float)d.DayOfWeek, d.Hour]
+                    : Enumerable.Repeat(float.NaN, FeaturizationPlan.DateParts.Length));
+            }
+
+            var labelText = csv.GetString(label).Trim();
+            rows.Add(new TrainingRow
+            {
+                Numeric = features.Count > 0 ? [.. features] : [0f],
+                Categorical = categorical.Length > 0 ? [.. categorical.Select(i => Category(csv.GetString(i)))] : [string.Empty],
+                Hashed = hashed.Length > 0 ? [.. hashed.Select(i => Category(csv.GetString(i)))] : [string.Empty],
+                Text = string.Join(' ', texts.Select(i => csv.GetString(i))),
+                LabelText = labelText,
+                Positive = plan.Task == MlTask.BinaryClassification && IsPositive(labelText, plan.Classes),
+                Value = plan.Task == MlTask.Regression && ValueParser.TryNumber(labelText, out var y) ? (float)y : 0,
+            });
+        }
+
+        return rows;
+    }
+
+    private static string Category(string value) => ValueParser.IsMissing(value) ? "(missing)" : value.Trim();
+
+    /// <summary>The positive class: true/yes for booleans, else the second class in ordinal order (1 over 0, "yes" over "no").</summary>
+    private static bool IsPositive(string label, IReadOnlyList<string> classes) =>
+        ValueParser.TryBoolean(label, out var b) ? b : classes.Count == 2 && string.Equals(label, classes[1], StringComparison.Ordinal);
+
+    /// <summary>A seeded split, stratified by class for classification, so each class keeps its share in both parts.</summary>
+    private static (List<TrainingRow> Train, List<TrainingRow> Validation) Split(List<TrainingRow> rows, FeaturizationPlan plan, int seed)
+    {
+        var random = new Random(seed);
+        var groups = plan.Task == MlTask.Regression ? [rows] : rows.GroupBy(r => r.LabelText, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
+        var train = new List<TrainingRow>();
+        var validation = new List<TrainingRow>();
+        foreach (var group in groups)
+        {
+            var shuffled = group.OrderBy(_ => random.Next()).ToList();
+            var held = (int)Math.Round(shuffled.Count * ValidationFraction);
+            validation.AddRange(shuffled.Take(held));
+            train.AddRange(shuffled.Skip(held));
+        }
+
+        return (train, validation);
+    }
+
+    private static SchemaDefinition RowSchema(FeaturizationPlan plan)
+    {
+        var schema = SchemaDefinition.Create(typeof(TrainingRow));
+        schema[nameof(TrainingRow.Numeric)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Math.Max(1, plan.Numeric.Count + plan.Boolean.Count + (plan.Dates.Count * FeaturizationPlan.DateParts.Length)));
+        schema[nameof(TrainingRow.Categorical)].ColumnType = new VectorDataViewType(TextDataViewType.Instance, Math.Max(1, plan.Categorical.Count));
+        schema[nameof(TrainingRow.Hashed)].ColumnType = new VectorDataViewType(TextDataViewType.Instance, Math.Max(1, plan.HashedCategorical.Count));
+        return schema;
+    }
+
+    /// <summary>One row as ML.NET sees it: the features grouped by how they are featurized.</summary>
+    private sealed class TrainingRow
+    {
+        public float[] Numeric { get; set; } = [];
+
+        public string[] Categorical { get; set; } = [];
+
+        public string[] Hashed { get; set; } = [];
+
+        public string Text { get; set; } = string.Empty;
+
+        public string LabelText { get; set; } = string.Empty;
+
+        public bool Positive { get; set; }
+
+        public float Value { get; set; }
+    }
+}

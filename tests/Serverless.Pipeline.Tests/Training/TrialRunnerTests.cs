@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Text;
+using Azure.Storage.Blobs;
+using Serverless.Pipeline.Data;
+using Serverless.Pipeline.Tests.Data;
+using Serverless.Pipeline.Training;
+using Serverless.Testing;
+
+namespace Serverless.Pipeline.Tests.Training;
+
+/// <summary>Real ML.NET training on seeded data with a known signal, ingested through the real snapshot path.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class TrialRunnerTests(AzuriteFixture azurite)
+{
+    private readonly DatasetIngestor _ingestor = new(new BlobContainerClient(azurite.ConnectionString, $"tr-{Guid.NewGuid():N}"[..24]), TimeProvider.System);
+    private readonly TrialRunner _runner = new();
+
+    [Fact]
+    public async Task Plan_BinaryData_DropsIdKeepsCategoryDetectsBinary()
+    {
+        var (snapshot, _) = await IngestAsync(BinaryCsv(400), "churned");
+
+        var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "churned");
+
+        Assert.Equal(MlTask.BinaryClassification, plan.Task);
+        Assert.Equal(["customer_id"], plan.Dropped);
+        Assert.Equal(["color"], plan.Categorical);
+        Assert.Equal(["x1", "x2"], plan.Numeric);
+        Assert.Equal(["signup"], plan.Dates);
+        Assert.Equal(["no", "yes"], plan.Classes);
+    }
+
+    [Theory]
+    [InlineData("LightGbm")]
+    [InlineData("FastTree")]
+    [InlineData("Sdca")]
+    [InlineData("Lbfgs")]
+    public async Task Run_Binary_EveryTrainerLearnsTheSignal(string trainer)
+    {
+        var (snapshot, csv) = await IngestAsync(BinaryCsv(800), "churned");
+
+        var result = Run(csv, snapshot, "churned", new TrialConfiguration(trainer, new Dictionary<string, double>()));
+
+        Assert.Equal("auc", result.PrimaryMetric);
+        Assert.True(result.PrimaryValue > 0.9, $"{trainer} AUC {result.PrimaryValue:0.000}");
+        Assert.Equal((640, 160), (result.TrainRows, result.ValidationRows));
+        Assert.Equal(64, result.ModelSha256.Length);
+        Assert.True(result.Model.Length > 0);
+    }
+
+    [Theory]
+    [InlineData("LightGbm")]
+    [InlineData("Sdca")]
+    public async Task Run_Regression_FitsTheLinearSignal(string trainer)
+    {
+        var (snapshot, csv) = await IngestAsync(RegressionCsv(600), "y");
+
+        var result = Run(csv, snapshot, "y", new TrialConfiguration(trainer, new Dictionary<string, double>()));
+
+        Assert.Equal(MlTask.Regression, result.Task);
+        Assert.True(result.Metrics["rSquared"] > 0.9, $"{trainer} R² {result.Metrics["rSquared"]:0.000}");
+    }
+
+    [Fact]
+    public async Task Run_Multiclass_SeparatesThreeClusters()
+    {
+        var (snapshot, csv) = await IngestAsync(MulticlassCsv(600), "species");
+
+        var result = Run(csv, snapshot, "species", new TrialConfiguration("LightGbm", new Dictionary<string, double> { ["numberOfIterations"] = 50 }));
+
+        Assert.Equal(MlTask.MulticlassClassification, result.Task);
+        Assert.True(result.Metrics["macroAccuracy"] > 0.85, $"macro accuracy {result.Metrics["macroAccuracy"]:0.000}");
+    }
+
+    [Fact]
+    public async Task Run_SameInputsAndSeed_SameMetrics_OtherSeedOtherSplit()
+    {
+        var (snapshot, csv) = await IngestAsync(BinaryCsv(400), "churned");
+        var configuration = new TrialConfiguration("LightGbm", new Dictionary<string, double> { ["numberOfLeaves"] = 8, ["learningRate"] = 0.2 }, Seed: 7);
+
+        var first = Run(csv, snapshot, "churned", configuration);
+        var second = Run(csv, snapshot, "churned", configuration);
+        var otherSeed = Run(csv, snapshot, "churned", configuration with { Seed = 8 });
+
+        Assert.Equal(first.Metrics, second.Metrics);
+        Assert.NotEqual(first.Metrics["logLoss"], otherSeed.Metrics["logLoss"]);
+    }
+
+    [Fact]
+    public async Task Run_UnknownTrainerOrHyperparameter_RefusedNamingIt()
+    {
+        var (snapshot, csv) = await IngestAsync(BinaryCsv(100), "churned");
+
+        var trainer = Assert.Throws<ArgumentException>(() => Run(csv, snapshot, "churned", new TrialConfiguration("Xgb", new Dictionary<string, double>())));
+        var parameter = Assert.Throws<ArgumentException>(() => Run(csv, snapshot, "churned", new TrialConfiguration("Sdca", new Dictionary<string, double> { ["numberOfLeaves"] = 4 })));
+
+        Assert.Contains("'Xgb'", trainer.Message, StringComparison.Ordinal);
+        Assert.Contains("'numberOfLeaves'", parameter.Message, StringComparison.Ordinal);
+    }
+
+    private TrialResult Run(string csv, DatasetSnapshot snapshot, string label, TrialConfiguration configuration) =>
+        _runner.Run(new MemoryStream(Encoding.UTF8.GetBytes(csv)), snapshot, FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, label), configuration);
+
+    private async Task<(DatasetSnapshot Snapshot, string Csv)> IngestAsync(string csv, string label) =>
+        (await _ingestor.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(csv)), "test.csv", new IngestOptions(Label: label), CancellationToken.None), csv);
+
+    private static string BinaryCsv(int rows)
+    {
+        var random = new Random(42);
+        var text = new StringBuilder("customer_id,x1,x2,color,signup,churned\n");
+        string[] colors = ["red", "green", "blue"];
+        for (var i = 0; i < rows; i++)
+        {
+            var (x1, x2) = (Normal(random), Normal(random));
+            var color = colors[random.Next(3)];
+            var score = (2 * x1) - x2 + (color == "red" ? 1.5 : 0) + (0.3 * Normal(random));
+            text.Append(CultureInfo.InvariantCulture, $"C-{i:0000},{x1:0.####},{x2:0.####},{color},2026-{1 + (i % 12):00}-{1 + (i % 28):00},{(score > 0.5 ? "yes" : "no")}\n");
+        }
+
+        return text.ToString();
+    }
+
+    private static string RegressionCsv(int rows)
+    {
+        var random = new Random(42);
+        var text = new StringBuilder("x1,x2,y\n");
+        for (var i = 0; i < rows; i++)
+        {
+            var (x1, x2) = (Normal(random), Normal(random));
+            text.Append(CultureInfo.InvariantCulture, $"{x1:0.####},{x2:0.####},{(3 * x1) + (2 * x2) + (0.2 * Normal(random)):0.####}\n");
+        }
+
+        return text.ToString();
+    }
+
+    private static string MulticlassCsv(int rows)
+    {
+        var random = new Random(42);
+        var text = new StringBuilder("x1,x2,species\n");
+        (double X, double Y, string Name)[] centers = [(0, 0, "setosa"), (4, 0, "versicolor"), (2, 4, "virginica")];
+        for (var i = 0; i < rows; i++)
+        {
+            var center = centers[i % 3];
+            text.Append(CultureInfo.InvariantCulture, $"{center.X + Normal(random):0.####},{center.Y + Normal(random):0.####},{center.Name}\n");
+        }
+
+        return text.ToString();
+    }
+
+    private static double Normal(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+}
