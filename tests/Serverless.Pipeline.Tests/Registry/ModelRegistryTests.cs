@@ -1,0 +1,120 @@
+using System.Security.Cryptography;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Serverless.Pipeline.Data;
+using Serverless.Pipeline.Registry;
+using Serverless.Pipeline.Tests.Data;
+using Serverless.Pipeline.Training;
+using Serverless.Testing;
+
+namespace Serverless.Pipeline.Tests.Registry;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class ModelRegistryTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private readonly string _name = $"churn-{Guid.NewGuid():N}"[..20];
+    private readonly ModelRegistry _registry = new(
+        new TableServiceClient(azurite.ConnectionString),
+        new BlobContainerClient(azurite.ConnectionString, "models"),
+        TimeProvider.System);
+
+    public Task InitializeAsync() => _registry.EnsureCreatedAsync(CancellationToken.None);
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task Register_NewRun_ReadyWithArtifactHashAndSignature()
+    {
+        var bytes = "model bytes"u8.ToArray();
+
+        var version = await _registry.RegisterAsync(Registration("run-1"), new MemoryStream(bytes), CancellationToken.None);
+        var stored = await _registry.GetVersionAsync(_name, 1, CancellationToken.None);
+        var blob = new BlobClient(new Uri(version.ArtifactUri!), new Azure.Storage.StorageSharedKeyCredential("devstoreaccount1", "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="));
+
+        Assert.Equal((1, ModelVersionStatus.Ready), (version.Version, version.Status));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), version.ArtifactSha256);
+        Assert.Equal((ModelVersionStatus.Ready, "run-1", version.ArtifactSha256, version.ArtifactUri), (stored!.Status, stored.RunId, stored.ArtifactSha256, stored.ArtifactUri));
+        Assert.Equal(0.91, stored.Metrics["auc"]);
+        Assert.Equal(["age", "plan"], stored.Signature.Inputs.Select(i => i.Name));
+        Assert.Equal(["no", "yes"], stored.Signature.Classes);
+        Assert.Equal(bytes, (await blob.DownloadContentAsync()).Value.Content.ToArray());
+    }
+
+    [Fact]
+    public async Task Register_SameRunTwice_OneVersion()
+    {
+        var first = await _registry.RegisterAsync(Registration("run-same"), new MemoryStream([1]), CancellationToken.None);
+        var again = await _registry.RegisterAsync(Registration("run-same"), new MemoryStream([2]), CancellationToken.None);
+
+        Assert.Equal(first.Version, again.Version);
+        Assert.Equal(first.ArtifactSha256, again.ArtifactSha256);
+        Assert.Equal(1, (await _registry.GetModelAsync(_name, CancellationToken.None))!.LatestVersion);
+    }
+
+    [Fact]
+    public async Task Register_ConcurrentRuns_NeverShareAVersionNumber()
+    {
+        var versions = await Task.WhenAll(Enumerable.Range(1, 8).Select(i =>
+            _registry.RegisterAsync(Registration($"run-{i}"), new MemoryStream([(byte)i]), CancellationToken.None)));
+
+        Assert.Equal(Enumerable.Range(1, 8), versions.Select(v => v.Version).Order());
+    }
+
+    [Fact]
+    public async Task MoveAlias_TwoCallersSawTheSameChampion_OneWinsOneConflicts()
+    {
+        for (var i = 1; i <= 3; i++)
+        {
+            await _registry.RegisterAsync(Registration($"run-{i}"), new MemoryStream([(byte)i]), CancellationToken.None);
+        }
+
+        await _registry.SetAliasAsync(_name, "champion", 1, CancellationToken.None);
+        var race = await Task.WhenAll(
+            Attempt(() => _registry.MoveAliasAsync(_name, "champion", 1, 2, CancellationToken.None)),
+            Attempt(() => _registry.MoveAliasAsync(_name, "champion", 1, 3, CancellationToken.None)));
+        var champion = await _registry.GetByAliasAsync(_name, "champion", CancellationToken.None);
+
+        Assert.Equal(1, race.Count(r => r is null));
+        Assert.Single(race, r => r is ModelRegistryConflictException);
+        Assert.Contains(champion!.Version, new[] { 2, 3 });
+    }
+
+    [Fact]
+    public async Task ListVersions_NewestFirst_Paged()
+    {
+        for (var i = 1; i <= 5; i++)
+        {
+            await _registry.RegisterAsync(Registration($"run-{i}"), new MemoryStream([(byte)i]), CancellationToken.None);
+        }
+
+        var (first, token) = await _registry.ListVersionsAsync(_name, 2, null, CancellationToken.None);
+        var (second, _) = await _registry.ListVersionsAsync(_name, 2, token, CancellationToken.None);
+
+        Assert.Equal([5, 4], first.Select(v => v.Version));
+        Assert.Equal([3, 2], second.Select(v => v.Version));
+    }
+
+    private static async Task<Exception?> Attempt(Func<Task> action)
+    {
+        try
+        {
+            await action();
+            return null;
+        }
+        catch (ModelRegistryConflictException ex)
+        {
+            return ex;
+        }
+    }
+
+    private ModelRegistration Registration(string runId) => new(
+        _name,
+        runId,
+        "LightGbm",
+        new Dictionary<string, double> { ["numberOfLeaves"] = 31 },
+        new Dictionary<string, double> { ["auc"] = 0.91 },
+        new ModelSignature([new ColumnSchema("age", ColumnKind.Numeric), new ColumnSchema("plan", ColumnKind.Categorical)], "churned", MlTask.BinaryClassification, ["no", "yes"]),
+        "snapshot-id",
+        "Churn model",
+        new Dictionary<string, string> { ["team"] = "growth" });
+}
