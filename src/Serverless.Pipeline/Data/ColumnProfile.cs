@@ -14,7 +14,11 @@ public sealed record ColumnProfile(
     double? StdDev,
     IReadOnlyDictionary<string, double>? Quantiles,
     Histogram? Histogram,
-    IReadOnlyList<ValueCount>? TopValues);
+    IReadOnlyList<ValueCount>? TopValues)
+{
+    /// <summary>For numbers: 101 quantiles (0%, 1%, …, 100%) of the column, a compact CDF for drift tests.</summary>
+    public IReadOnlyList<double>? Sketch { get; init; }
+}
 
 /// <summary>Equal-width bins: <c>Edges</c> has one more entry than <c>Counts</c>.</summary>
 public sealed record Histogram(IReadOnlyList<double> Edges, IReadOnlyList<long> Counts);
@@ -101,7 +105,10 @@ internal sealed class ColumnProfiler(string name, ColumnKind kind, int seed)
             hasNumbers ? Math.Sqrt(_numbers > 1 ? _m2 / (_numbers - 1) : 0) : null,
             hasNumbers && kind == ColumnKind.Numeric ? QuantilePoints.ToDictionary(q => q.Name, q => Quantile(sorted, q.P)) : null,
             hasNumbers && kind == ColumnKind.Numeric ? BuildHistogram(sorted) : null,
-            top);
+            top)
+        {
+            Sketch = hasNumbers && kind == ColumnKind.Numeric ? [.. Enumerable.Range(0, 101).Select(i => Quantile(sorted, i / 100.0))] : null,
+        };
     }
 
     private void AddNumber(double x)
