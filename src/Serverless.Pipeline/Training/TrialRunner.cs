@@ -66,7 +66,7 @@ public sealed class TrialRunner
         var rows = ReadRows(data, plan);
         var (train, validation) = Split(rows, plan, configuration.Seed);
         var ml = new MLContext(seed: configuration.Seed);
-        var schema = RowSchema(plan);
+        var schema = FeatureRowBuilder.Schema(plan);
         var trainView = ml.Data.LoadFromEnumerable(train, schema);
         var validationView = ml.Data.LoadFromEnumerable(validation, schema);
         var pipeline = Featurize(ml, plan, LinearTrainer(configuration.Trainer)).Append(Trainer(ml, plan.Task, configuration));
@@ -92,23 +92,23 @@ public sealed class TrialRunner
 
     private static IEstimator<ITransformer> Featurize(MLContext ml, FeaturizationPlan plan, bool normalize)
     {
-        var parts = new List<string> { nameof(TrainingRow.Numeric) };
-        IEstimator<ITransformer> pipeline = ml.Transforms.ReplaceMissingValues(nameof(TrainingRow.Numeric), replacementMode: Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean);
+        var parts = new List<string> { nameof(FeatureRow.Numeric) };
+        IEstimator<ITransformer> pipeline = ml.Transforms.ReplaceMissingValues(nameof(FeatureRow.Numeric), replacementMode: Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean);
         if (plan.Categorical.Count > 0)
         {
-            pipeline = pipeline.Append(ml.Transforms.Categorical.OneHotEncoding("CategoricalFeatures", nameof(TrainingRow.Categorical)));
+            pipeline = pipeline.Append(ml.Transforms.Categorical.OneHotEncoding("CategoricalFeatures", nameof(FeatureRow.Categorical)));
             parts.Add("CategoricalFeatures");
         }
 
         if (plan.HashedCategorical.Count > 0)
         {
-            pipeline = pipeline.Append(ml.Transforms.Categorical.OneHotHashEncoding("HashedFeatures", nameof(TrainingRow.Hashed), numberOfBits: 12));
+            pipeline = pipeline.Append(ml.Transforms.Categorical.OneHotHashEncoding("HashedFeatures", nameof(FeatureRow.Hashed), numberOfBits: 12));
             parts.Add("HashedFeatures");
         }
 
         if (plan.Text.Count > 0)
         {
-            pipeline = pipeline.Append(ml.Transforms.Text.FeaturizeText("TextFeatures", nameof(TrainingRow.Text)));
+            pipeline = pipeline.Append(ml.Transforms.Text.FeaturizeText("TextFeatures", nameof(FeatureRow.Text)));
             parts.Add("TextFeatures");
         }
 
@@ -119,7 +119,7 @@ public sealed class TrialRunner
         }
 
         return plan.Task == MlTask.MulticlassClassification
-            ? pipeline.Append(ml.Transforms.Conversion.MapValueToKey("Label", nameof(TrainingRow.LabelText)))
+            ? pipeline.Append(ml.Transforms.Conversion.MapValueToKey("Label", nameof(FeatureRow.LabelText)))
             : pipeline;
     }
 
@@ -154,8 +154,8 @@ public sealed class TrialRunner
 
     private static string Label(MlTask task) => task switch
     {
-        MlTask.BinaryClassification => nameof(TrainingRow.Positive),
-        MlTask.Regression => nameof(TrainingRow.Value),
+        MlTask.BinaryClassification => nameof(FeatureRow.Positive),
+        MlTask.Regression => nameof(FeatureRow.Value),
         _ => "Label",
     };
 
@@ -175,60 +175,31 @@ public sealed class TrialRunner
         }
     }
 
-    private static List<TrainingRow> ReadRows(Stream data, FeaturizationPlan plan)
+    private static List<FeatureRow> ReadRows(Stream data, FeaturizationPlan plan)
     {
-        using var text = new StreamReader(data, leaveOpen: true);
-        using var csv = CsvDataReader.Create(text, new CsvDataReaderOptions { HasHeaders = true });
-        int Index(string name) => csv.GetOrdinal(name);
-        var label = Index(plan.Label);
-        var numeric = plan.Numeric.Select(Index).ToArray();
-        var boolean = plan.Boolean.Select(Index).ToArray();
-        var dates = plan.Dates.Select(Index).ToArray();
-        var categorical = plan.Categorical.Select(Index).ToArray();
-        var hashed = plan.HashedCategorical.Select(Index).ToArray();
-        var texts = plan.Text.Select(Index).ToArray();
-        var rows = new List<TrainingRow>();
+        using var reader = new StreamReader(data, leaveOpen: true);
+        using var csv = CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = true });
+        var builder = new FeatureRowBuilder(plan, [.. Enumerable.Range(0, csv.FieldCount).Select(csv.GetName)]);
+        var rows = new List<FeatureRow>();
+        var row = 1L;
         while (csv.Read())
         {
-            var features = new List<float>(numeric.Length + boolean.Length + (dates.Length * FeaturizationPlan.DateParts.Length));
-            features.AddRange(numeric.Select(i => ValueParser.TryNumber(csv.GetString(i), out var x) ? (float)x : float.NaN));
-            features.AddRange(boolean.Select(i => ValueParser.TryBoolean(csv.GetString(i), out var b) ? (b ? 1f : 0f) : float.NaN));
-            foreach (var i in dates)
-            {
-                features.AddRange(ValueParser.TryDateTime(csv.GetString(i), out var d)
-                    ? [d.Year, d.Month, d.Day, (float)d.DayOfWeek, d.Hour]
-                    : Enumerable.Repeat(float.NaN, FeaturizationPlan.DateParts.Length));
-            }
-
-            var labelText = csv.GetString(label).Trim();
-            rows.Add(new TrainingRow
-            {
-                Numeric = features.Count > 0 ? [.. features] : [0f],
-                Categorical = categorical.Length > 0 ? [.. categorical.Select(i => Category(csv.GetString(i)))] : [string.Empty],
-                Hashed = hashed.Length > 0 ? [.. hashed.Select(i => Category(csv.GetString(i)))] : [string.Empty],
-                Text = string.Join(' ', texts.Select(i => csv.GetString(i))),
-                LabelText = labelText,
-                Positive = plan.Task == MlTask.BinaryClassification && IsPositive(labelText, plan.Classes),
-                Value = plan.Task == MlTask.Regression && ValueParser.TryNumber(labelText, out var y) ? (float)y : 0,
-            });
+            row++;
+            string[] fields = [.. Enumerable.Range(0, csv.RowFieldCount).Select(csv.GetString)];
+            rows.Add(builder.TryBuild(fields, row, out var error)
+                ?? throw new DatasetValidationException("data.csv", $"Snapshot data, row {row}: {error}. A snapshot holds only valid rows, so this data does not match its schema.", row));
         }
 
         return rows;
     }
 
-    private static string Category(string value) => ValueParser.IsMissing(value) ? "(missing)" : value.Trim();
-
-    /// <summary>The positive class: true/yes for booleans, else the second class in ordinal order (1 over 0, "yes" over "no").</summary>
-    private static bool IsPositive(string label, IReadOnlyList<string> classes) =>
-        ValueParser.TryBoolean(label, out var b) ? b : classes.Count == 2 && string.Equals(label, classes[1], StringComparison.Ordinal);
-
     /// <summary>A seeded split, stratified by class for classification, so each class keeps its share in both parts.</summary>
-    private static (List<TrainingRow> Train, List<TrainingRow> Validation) Split(List<TrainingRow> rows, FeaturizationPlan plan, int seed)
+    private static (List<FeatureRow> Train, List<FeatureRow> Validation) Split(List<FeatureRow> rows, FeaturizationPlan plan, int seed)
     {
         var random = new Random(seed);
         var groups = plan.Task == MlTask.Regression ? [rows] : rows.GroupBy(r => r.LabelText, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
-        var train = new List<TrainingRow>();
-        var validation = new List<TrainingRow>();
+        var train = new List<FeatureRow>();
+        var validation = new List<FeatureRow>();
         foreach (var group in groups)
         {
             var shuffled = group.OrderBy(_ => random.Next()).ToList();
@@ -238,32 +209,5 @@ public sealed class TrialRunner
         }
 
         return (train, validation);
-    }
-
-    private static SchemaDefinition RowSchema(FeaturizationPlan plan)
-    {
-        var schema = SchemaDefinition.Create(typeof(TrainingRow));
-        schema[nameof(TrainingRow.Numeric)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Math.Max(1, plan.Numeric.Count + plan.Boolean.Count + (plan.Dates.Count * FeaturizationPlan.DateParts.Length)));
-        schema[nameof(TrainingRow.Categorical)].ColumnType = new VectorDataViewType(TextDataViewType.Instance, Math.Max(1, plan.Categorical.Count));
-        schema[nameof(TrainingRow.Hashed)].ColumnType = new VectorDataViewType(TextDataViewType.Instance, Math.Max(1, plan.HashedCategorical.Count));
-        return schema;
-    }
-
-    /// <summary>One row as ML.NET sees it: the features grouped by how they are featurized.</summary>
-    private sealed class TrainingRow
-    {
-        public float[] Numeric { get; set; } = [];
-
-        public string[] Categorical { get; set; } = [];
-
-        public string[] Hashed { get; set; } = [];
-
-        public string Text { get; set; } = string.Empty;
-
-        public string LabelText { get; set; } = string.Empty;
-
-        public bool Positive { get; set; }
-
-        public float Value { get; set; }
     }
 }

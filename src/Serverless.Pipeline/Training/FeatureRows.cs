@@ -1,0 +1,163 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Serverless.Pipeline.Data;
+
+namespace Serverless.Pipeline.Training;
+
+/// <summary>One row as the model sees it: the features grouped by how they are featurized, plus pass-through columns.</summary>
+internal sealed class FeatureRow
+{
+    public float[] Numeric { get; set; } = [];
+
+    public string[] Categorical { get; set; } = [];
+
+    public string[] Hashed { get; set; } = [];
+
+    public string Text { get; set; } = string.Empty;
+
+    public string LabelText { get; set; } = string.Empty;
+
+    public bool Positive { get; set; }
+
+    public float Value { get; set; }
+
+    public long RowNumber { get; set; }
+
+    public string Key { get; set; } = string.Empty;
+}
+
+/// <summary>
+/// Builds <see cref="FeatureRow"/>s from CSV fields by a featurization plan, the same way for training and for
+/// scoring, so a model sees at scoring exactly what it saw in training.
+/// </summary>
+internal sealed class FeatureRowBuilder
+{
+    private readonly FeaturizationPlan _plan;
+    private readonly int[] _numeric;
+    private readonly int[] _boolean;
+    private readonly int[] _dates;
+    private readonly int[] _categorical;
+    private readonly int[] _hashed;
+    private readonly int[] _text;
+    private readonly int _label;
+    private readonly int _key;
+
+    /// <summary>Resolves the plan's columns in a header; a feature column missing from it throws, naming it.</summary>
+    public FeatureRowBuilder(FeaturizationPlan plan, IReadOnlyList<string> header, string? keyColumn = null)
+    {
+        _plan = plan;
+        int Index(string name)
+        {
+            for (var i = 0; i < header.Count; i++)
+            {
+                if (string.Equals(header[i], name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return i;
+                }
+            }
+
+            throw new ArgumentException($"The input has no column '{name}', which the model needs (columns: {string.Join(", ", header)}).", nameof(header));
+        }
+
+        _numeric = [.. plan.Numeric.Select(Index)];
+        _boolean = [.. plan.Boolean.Select(Index)];
+        _dates = [.. plan.Dates.Select(Index)];
+        _categorical = [.. plan.Categorical.Select(Index)];
+        _hashed = [.. plan.HashedCategorical.Select(Index)];
+        _text = [.. plan.Text.Select(Index)];
+        _label = header.Contains(plan.Label, StringComparer.OrdinalIgnoreCase) ? Index(plan.Label) : -1;
+        _key = keyColumn is null ? -1 : Index(keyColumn);
+        Width = header.Count;
+    }
+
+    /// <summary>The number of fields a record must have.</summary>
+    public int Width { get; }
+
+    /// <summary>The row, or the reason it cannot be built (a field count, a value that does not fit its column).</summary>
+    public FeatureRow? TryBuild(IReadOnlyList<string> fields, long rowNumber, out string? error)
+    {
+        error = null;
+        if (fields.Count != Width)
+        {
+            error = $"{fields.Count} fields where the header has {Width}";
+            return null;
+        }
+
+        var features = new List<float>(_numeric.Length + _boolean.Length + (_dates.Length * FeaturizationPlan.DateParts.Length));
+        foreach (var i in _numeric)
+        {
+            if (!Read(fields[i], ColumnKind.Numeric, i, ref error, out var x))
+            {
+                return null;
+            }
+
+            features.Add(x is null ? float.NaN : (float)ValueAsNumber(x));
+        }
+
+        foreach (var i in _boolean)
+        {
+            if (!Read(fields[i], ColumnKind.Boolean, i, ref error, out var b))
+            {
+                return null;
+            }
+
+            features.Add(b is null ? float.NaN : (ValueParser.TryBoolean(b, out var t) && t ? 1f : 0f));
+        }
+
+        foreach (var i in _dates)
+        {
+            if (!Read(fields[i], ColumnKind.DateTime, i, ref error, out var d))
+            {
+                return null;
+            }
+
+            features.AddRange(d is not null && ValueParser.TryDateTime(d, out var date)
+                ? [date.Year, date.Month, date.Day, (float)date.DayOfWeek, date.Hour]
+                : Enumerable.Repeat(float.NaN, FeaturizationPlan.DateParts.Length));
+        }
+
+        var labelText = _label >= 0 ? fields[_label].Trim() : string.Empty;
+        return new FeatureRow
+        {
+            Numeric = features.Count > 0 ? [.. features] : [0f],
+            Categorical = _categorical.Length > 0 ? [.. _categorical.Select(i => Category(fields[i]))] : [string.Empty],
+            Hashed = _hashed.Length > 0 ? [.. _hashed.Select(i => Category(fields[i]))] : [string.Empty],
+            Text = string.Join(' ', _text.Select(i => fields[i])),
+            LabelText = labelText,
+            Positive = _plan.Task == MlTask.BinaryClassification && IsPositive(labelText, _plan.Classes),
+            Value = _plan.Task == MlTask.Regression && ValueParser.TryNumber(labelText, out var y) ? (float)y : 0,
+            RowNumber = rowNumber,
+            Key = _key >= 0 ? fields[_key] : string.Empty,
+        };
+
+        bool Read(string raw, ColumnKind kind, int index, ref string? problem, out string? value)
+        {
+            value = ValueParser.IsMissing(raw) ? null : raw.Trim();
+            if (value is null || ValueParser.Fits(value, kind))
+            {
+                return true;
+            }
+
+            problem = $"column {index + 1}: '{(value.Length > 40 ? value[..40] + "…" : value)}' is not {(kind == ColumnKind.Numeric ? "a number" : kind == ColumnKind.Boolean ? "a boolean" : "a date")}";
+            return false;
+        }
+    }
+
+    /// <summary>The ML.NET schema of rows for this plan: fixed vector sizes.</summary>
+    public static SchemaDefinition Schema(FeaturizationPlan plan)
+    {
+        var schema = SchemaDefinition.Create(typeof(FeatureRow));
+        schema[nameof(FeatureRow.Numeric)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Math.Max(1, plan.Numeric.Count + plan.Boolean.Count + (plan.Dates.Count * FeaturizationPlan.DateParts.Length)));
+        schema[nameof(FeatureRow.Categorical)].ColumnType = new VectorDataViewType(TextDataViewType.Instance, Math.Max(1, plan.Categorical.Count));
+        schema[nameof(FeatureRow.Hashed)].ColumnType = new VectorDataViewType(TextDataViewType.Instance, Math.Max(1, plan.HashedCategorical.Count));
+        return schema;
+    }
+
+    private static double ValueAsNumber(string value) => ValueParser.TryNumber(value, out var x) ? x : double.NaN;
+
+    private static string Category(string value) => ValueParser.IsMissing(value) ? "(missing)" : value.Trim();
+
+    /// <summary>The positive class: true/yes for booleans, else the second class in ordinal order (1 over 0, "yes" over "no").</summary>
+    private static bool IsPositive(string label, IReadOnlyList<string> classes) =>
+        ValueParser.TryBoolean(label, out var b) ? b : classes.Count == 2 && string.Equals(label, classes[1], StringComparison.Ordinal);
+}
