@@ -294,10 +294,7 @@ public sealed class DatasetIngestor(BlobContainerClient snapshots, TimeProvider 
 
     private static string[] ReadRow(CsvDataReader csv) => [.. Enumerable.Range(0, csv.RowFieldCount).Select(csv.GetString)];
 
-    private static string CsvLine(IEnumerable<string> fields) => string.Join(',', fields.Select(Quote));
-
-    private static string Quote(string field) =>
-        field.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{field.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : field;
+    private static string CsvLine(IEnumerable<string> fields) => CsvText.Line(fields);
 
     private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "…";
 

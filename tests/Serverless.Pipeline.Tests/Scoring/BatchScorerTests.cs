@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using Azure.Storage.Blobs;
+using Serverless.Pipeline.Data;
+using Serverless.Pipeline.Scoring;
+using Serverless.Pipeline.Tests.Data;
+using Serverless.Pipeline.Training;
+using Serverless.Testing;
+
+namespace Serverless.Pipeline.Tests.Scoring;
+
+/// <summary>A real model, trained here, scoring a file whole and in parts.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class BatchScorerTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private FeaturizationPlan _plan = null!;
+    private byte[] _model = [];
+
+    public async Task InitializeAsync()
+    {
+        var training = Customers(600, seed: 1, withLabel: true, badEvery: 0);
+        var ingestor = new DatasetIngestor(new BlobContainerClient(azurite.ConnectionString, $"sc-{Guid.NewGuid():N}"[..24]), TimeProvider.System);
+        var snapshot = await ingestor.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(training)), "train.csv", new IngestOptions(Label: "churned"), CancellationToken.None);
+        _plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "churned");
+        _model = new TrialRunner().Run(new MemoryStream(Encoding.UTF8.GetBytes(training)), snapshot, _plan, new TrialConfiguration("LightGbm", new Dictionary<string, double> { ["numberOfIterations"] = 30 })).Model;
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public void Score_WholeFile_PredictionsForValidRowsErrorsForTheRest()
+    {
+        var input = Customers(2000, seed: 2, withLabel: false, badEvery: 97);
+        var (header, ranges) = CsvRanges.Split(new MemoryStream(Encoding.UTF8.GetBytes(input)), 1);
+        var (predictions, errors, counts) = ScoreParts(input, header, ranges);
+
+        var bad = Enumerable.Range(1, 2000).Count(i => i % 97 == 0);
+        Assert.Equal((2000L, 2000L - bad, (long)bad), (counts.RowsIn, counts.RowsScored, counts.RowsRejected));
+        Assert.Equal(2000 - bad, predictions.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var firstError = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Trim();
+        Assert.Equal("98,column 2: 'not-a-number' is not a number", firstError);
+        var firstPrediction = predictions.Split('\n')[0].Split(',');
+        Assert.Equal(("2", "C-0001"), (firstPrediction[0], firstPrediction[1]));
+        Assert.Contains(firstPrediction[2], new[] { "no", "yes" });
+        Assert.InRange(double.Parse(firstPrediction[3], CultureInfo.InvariantCulture), 0, 1);
+    }
+
+    [Fact]
+    public void Score_InParts_MergedInInputOrderEqualsWhole()
+    {
+        var input = Customers(5000, seed: 3, withLabel: false, badEvery: 250);
+        var bytes = Encoding.UTF8.GetBytes(input);
+        var (header, whole) = CsvRanges.Split(new MemoryStream(bytes), 1);
+        var (_, parts) = CsvRanges.Split(new MemoryStream(bytes), 4);
+
+        var one = ScoreParts(input, header, whole);
+        var four = ScoreParts(input, header, parts);
+
+        Assert.Equal(4, parts.Count);
+        Assert.Equal(one.Predictions, four.Predictions);
+        Assert.Equal(one.Errors, four.Errors);
+        Assert.Equal((one.Counts.RowsIn, one.Counts.RowsScored, one.Counts.RowsRejected), (four.Counts.RowsIn, four.Counts.RowsScored, four.Counts.RowsRejected));
+    }
+
+    [Fact]
+    public void Split_QuotedLineBreaks_NeverCutsARecord()
+    {
+        var text = new StringBuilder("id,notes\n");
+        for (var i = 0; i < 300; i++)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{i},\"line one\nline two, with \"\"quotes\"\"\"\n");
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(text.ToString());
+        var (header, ranges) = CsvRanges.Split(new MemoryStream(bytes), 7);
+
+        Assert.Equal("id,notes", header);
+        Assert.Equal(bytes.Length - ranges[0].Offset, ranges.Sum(r => r.Length));
+        var counted = 0L;
+        foreach (var range in ranges)
+        {
+            Assert.Equal(counted + 2, range.FirstRow);
+            var part = Encoding.UTF8.GetString(bytes, (int)range.Offset, (int)range.Length);
+            Assert.StartsWith($"{counted},\"line one", part, StringComparison.Ordinal);
+            counted += part.Split("line two").Length - 1;
+        }
+
+        Assert.Equal(300, counted);
+    }
+
+    [Fact]
+    public void Score_InputWithoutAFeatureColumn_NamesIt()
+    {
+        var scorer = new BatchScorer(new MemoryStream(_model), _plan);
+
+        var error = Assert.Throws<ArgumentException>(() => scorer.Score(new MemoryStream([]), "customer_id,x1,color", 2, null, TextWriter.Null, TextWriter.Null));
+
+        Assert.Contains("'x2'", error.Message, StringComparison.Ordinal);
+    }
+
+    private (string Predictions, string Errors, ScoringCounts Counts) ScoreParts(string input, string header, IReadOnlyList<CsvRange> ranges)
+    {
+        var bytes = Encoding.UTF8.GetBytes(input);
+        var scorer = new BatchScorer(new MemoryStream(_model), _plan);
+        var predictions = new StringBuilder();
+        var errors = new StringBuilder();
+        var counts = new List<ScoringCounts>();
+        foreach (var range in ranges)
+        {
+            // Each part is scored on its own, as a separate activity would, then appended in range order.
+            using var partPredictions = new StringWriter();
+            using var partErrors = new StringWriter();
+            counts.Add(scorer.Score(new MemoryStream(bytes, (int)range.Offset, (int)range.Length), header, range.FirstRow, "customer_id", partPredictions, partErrors));
+            predictions.Append(partPredictions);
+            errors.Append(partErrors);
+        }
+
+        return (predictions.ToString(), errors.ToString(), ScoringCounts.Sum(counts));
+    }
+
+    private static string Customers(int rows, int seed, bool withLabel, int badEvery)
+    {
+        var random = new Random(seed);
+        var text = new StringBuilder(withLabel ? "customer_id,x1,x2,color,churned\n" : "customer_id,x1,x2,color\n");
+        string[] colors = ["red", "green", "blue"];
+        for (var i = 1; i <= rows; i++)
+        {
+            var (x1, x2) = (random.NextDouble() * 4 - 2, random.NextDouble() * 4 - 2);
+            var color = colors[random.Next(3)];
+            var x1Text = badEvery > 0 && i % badEvery == 0 ? "not-a-number" : x1.ToString("0.####", CultureInfo.InvariantCulture);
+            text.Append(CultureInfo.InvariantCulture, $"C-{i:0000},{x1Text},{x2:0.####},{color}");
+            if (withLabel)
+            {
+                text.Append(2 * x1 - x2 + (color == "red" ? 1 : 0) > 0.3 ? ",yes" : ",no");
+            }
+
+            text.Append('\n');
+        }
+
+        return text.ToString();
+    }
+}
