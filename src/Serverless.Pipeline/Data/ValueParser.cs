@@ -9,7 +9,29 @@ public static class ValueParser
     private static readonly string[] DateFormats = ["yyyy-MM-dd", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-ddTHH:mm:ssZ", "yyyy-MM-ddTHH:mm:ss.FFFFFFFK", "yyyy-MM-dd HH:mm:ss", "yyyy/MM/dd", "O"];
 
     /// <summary>Whether the value stands for a missing one.</summary>
-    public static bool IsMissing(string? value) => value is null || MissingTokens.Contains(value.Trim(), StringComparer.Ordinal);
+    public static bool IsMissing(string? value)
+    {
+        if (value is null)
+        {
+            return true;
+        }
+
+        var trimmed = value.AsSpan().Trim();
+        if (trimmed.Length > 4)
+        {
+            return false;
+        }
+
+        foreach (var token in MissingTokens)
+        {
+            if (trimmed.SequenceEqual(token))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>A number, invariant culture. No thousands separators: "89,5" is not read as 895.</summary>
     public static bool TryNumber(string value, out double number) =>

@@ -73,7 +73,11 @@ public sealed class BatchScorer
                         yield break;
                     }
 
-                    fields = [.. Enumerable.Range(0, csv.RowFieldCount).Select(csv.GetString)];
+                    fields = new string[csv.RowFieldCount];
+                    for (var i = 0; i < fields.Length; i++)
+                    {
+                        fields[i] = csv.GetString(i);
+                    }
                 }
                 catch (CsvFormatException ex)
                 {

@@ -86,12 +86,20 @@ internal sealed class FeatureRowBuilder
         var features = new List<float>(_numeric.Length + _boolean.Length + (_dates.Length * FeaturizationPlan.DateParts.Length));
         foreach (var i in _numeric)
         {
-            if (!Read(fields[i], ColumnKind.Numeric, i, ref error, out var x))
+            // Parsed once: the common case (a number) costs one parse, not a check and then a parse.
+            var raw = fields[i];
+            if (ValueParser.TryNumber(raw, out var number))
+            {
+                features.Add((float)number);
+                continue;
+            }
+
+            if (!Read(raw, ColumnKind.Numeric, i, ref error, out _))
             {
                 return null;
             }
 
-            features.Add(x is null ? float.NaN : (float)ValueAsNumber(x));
+            features.Add(float.NaN);
         }
 
         foreach (var i in _boolean)
@@ -120,9 +128,9 @@ internal sealed class FeatureRowBuilder
         return new FeatureRow
         {
             Numeric = features.Count > 0 ? [.. features] : [0f],
-            Categorical = _categorical.Length > 0 ? [.. _categorical.Select(i => Category(fields[i]))] : [string.Empty],
-            Hashed = _hashed.Length > 0 ? [.. _hashed.Select(i => Category(fields[i]))] : [string.Empty],
-            Text = string.Join(' ', _text.Select(i => fields[i])),
+            Categorical = _categorical.Length > 0 ? Categories(fields, _categorical) : [string.Empty],
+            Hashed = _hashed.Length > 0 ? Categories(fields, _hashed) : [string.Empty],
+            Text = _text.Length == 0 ? string.Empty : string.Join(' ', _text.Select(i => fields[i])),
             LabelText = labelText,
             Positive = _plan.Task == MlTask.BinaryClassification && IsPositive(labelText, _plan.Classes),
             Value = _plan.Task == MlTask.Regression && ValueParser.TryNumber(labelText, out var y) ? (float)y : 0,
@@ -153,7 +161,16 @@ internal sealed class FeatureRowBuilder
         return schema;
     }
 
-    private static double ValueAsNumber(string value) => ValueParser.TryNumber(value, out var x) ? x : double.NaN;
+    private static string[] Categories(IReadOnlyList<string> fields, int[] indexes)
+    {
+        var values = new string[indexes.Length];
+        for (var j = 0; j < indexes.Length; j++)
+        {
+            values[j] = Category(fields[indexes[j]]);
+        }
+
+        return values;
+    }
 
     private static string Category(string value) => ValueParser.IsMissing(value) ? "(missing)" : value.Trim();
 

@@ -1,0 +1,157 @@
+// Batch scoring, CSV in -> CSV out, with a 20-column model (15 numeric, 5 categorical) trained with LightGBM.
+//   dotnet run -c Release --project bench/Serverless.Bench.Scoring -- [rows]
+// Reports rows/s for one part (one core) and for two parts scored in parallel (this machine's two cores), and the
+// process's peak working set, which includes the runtime and ML.NET themselves.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Azure.Storage.Blobs;
+using Serverless.Pipeline.Data;
+using Serverless.Pipeline.Scoring;
+using Serverless.Pipeline.Training;
+using Serverless.Testing;
+
+var rows = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
+var work = Directory.CreateTempSubdirectory("scoring-bench-").FullName;
+var azurite = new AzuriteFixture();
+await azurite.InitializeAsync();
+try
+{
+    var trainPath = Path.Combine(work, "train.csv");
+    Generate(trainPath, 20_000, seed: 1, withLabel: true);
+    var ingestor = new DatasetIngestor(new BlobContainerClient(azurite.ConnectionString, "bench-snapshots"), TimeProvider.System);
+    DatasetSnapshot snapshot;
+    await using (var train = File.OpenRead(trainPath))
+    {
+        snapshot = await ingestor.IngestAsync(train, "train.csv", new IngestOptions(Label: "label"), CancellationToken.None);
+    }
+
+    var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "label");
+    TrialResult trained;
+    await using (var train = File.OpenRead(trainPath))
+    {
+        trained = new TrialRunner().Run(train, snapshot, plan, new TrialConfiguration("LightGbm", new Dictionary<string, double>()));
+    }
+
+    var inputPath = Path.Combine(work, "input.csv");
+    Generate(inputPath, rows, seed: 2, withLabel: false);
+    var size = new FileInfo(inputPath).Length;
+    Console.WriteLine($"Model: LightGBM, {plan.Numeric.Count} numeric + {plan.Categorical.Count} categorical columns, AUC {trained.Metrics["auc"]:0.000}. Input: {rows:N0} rows, {size / 1048576.0:0} MiB.");
+
+    foreach (var parts in new[] { 1, 2 })
+    {
+        GC.Collect();
+        var clock = Stopwatch.StartNew();
+        IReadOnlyList<CsvRange> ranges;
+        string header;
+        await using (var input = File.OpenRead(inputPath))
+        {
+            (header, ranges) = CsvRanges.Split(input, parts);
+        }
+
+        var counts = new ScoringCounts[ranges.Count];
+        Parallel.For(0, ranges.Count, new ParallelOptions { MaxDegreeOfParallelism = parts }, i =>
+        {
+            var range = ranges[i];
+            var scorer = new BatchScorer(new MemoryStream(trained.Model), plan);
+            using var input = File.OpenRead(inputPath);
+            input.Position = range.Offset;
+            using var part = new BoundedStream(input, range.Length);
+            using var predictions = new StreamWriter(Path.Combine(work, $"predictions-{parts}-{i}.csv"), false, new UTF8Encoding(false), 1 << 16);
+            using var errors = new StreamWriter(Path.Combine(work, $"errors-{parts}-{i}.csv"));
+            counts[i] = scorer.Score(part, header, range.FirstRow, "id", predictions, errors);
+        });
+        clock.Stop();
+        var total = ScoringCounts.Sum(counts);
+        Console.WriteLine($"| {parts} part(s) | {total.RowsScored:N0} scored, {total.RowsRejected:N0} rejected | {clock.Elapsed.TotalSeconds:0.0} s | {total.RowsIn / clock.Elapsed.TotalSeconds:N0} rows/s | peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MiB |");
+    }
+}
+finally
+{
+    await azurite.DisposeAsync();
+    Directory.Delete(work, recursive: true);
+}
+
+static void Generate(string path, long rows, int seed, bool withLabel)
+{
+    var random = new Random(seed);
+    string[] levels = ["a", "b", "c", "d", "e", "f"];
+    using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 16);
+    var header = new StringBuilder("id");
+    for (var i = 0; i < 15; i++)
+    {
+        header.Append(CultureInfo.InvariantCulture, $",n{i}");
+    }
+
+    for (var i = 0; i < 5; i++)
+    {
+        header.Append(CultureInfo.InvariantCulture, $",c{i}");
+    }
+
+    writer.WriteLine(withLabel ? header + ",label" : header.ToString());
+    var line = new StringBuilder();
+    for (long r = 0; r < rows; r++)
+    {
+        line.Clear().Append(CultureInfo.InvariantCulture, $"R{r}");
+        double signal = 0;
+        for (var i = 0; i < 15; i++)
+        {
+            var x = (random.NextDouble() * 2) - 1;
+            signal += i < 4 ? x * (i + 1) : 0;
+            line.Append(',').Append(x.ToString("0.###", CultureInfo.InvariantCulture));
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            var level = levels[random.Next(levels.Length)];
+            signal += i == 0 && level == "a" ? 1.5 : 0;
+            line.Append(',').Append(level);
+        }
+
+        if (withLabel)
+        {
+            line.Append(signal + (random.NextDouble() - 0.5) > 0 ? ",yes" : ",no");
+        }
+
+        writer.WriteLine(line);
+    }
+}
+
+/// <summary>Reads at most a given number of bytes from the inner stream: one part of a file.</summary>
+internal sealed class BoundedStream(Stream inner, long length) : Stream
+{
+    private readonly long _length = length;
+    private long _left = length;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => _length;
+
+    public override long Position { get => _length - _left; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        if (_left <= 0)
+        {
+            return 0;
+        }
+
+        var read = inner.Read(buffer, offset, (int)Math.Min(count, _left));
+        _left -= read;
+        return read;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
