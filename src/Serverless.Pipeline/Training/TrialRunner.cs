@@ -80,6 +80,17 @@ public sealed class TrialRunner
         return new TrialResult(configuration, plan.Task, metrics, primary, metrics[primary], train.Count, validation.Count, bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)), clock.Elapsed);
     }
 
+    /// <summary>The metrics of a saved model on other data (a holdout or test file with the label), read as in training.</summary>
+    public static IReadOnlyDictionary<string, double> Evaluate(byte[] model, FeaturizationPlan plan, Stream data)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(plan);
+        var ml = new MLContext(seed: 1);
+        var loaded = ml.Model.Load(new MemoryStream(model), out _);
+        var view = ml.Data.LoadFromEnumerable(ReadRows(data, plan), FeatureRowBuilder.Schema(plan));
+        return Evaluate(ml, plan.Task, loaded.Transform(view));
+    }
+
     /// <summary>The metric a sweep optimizes by default, and its goal (all maximized except the regression errors).</summary>
     public static string PrimaryMetric(MlTask task) => task switch
     {
