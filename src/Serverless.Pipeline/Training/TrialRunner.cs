@@ -45,9 +45,15 @@ public sealed class TrialRunner
     /// <summary>The fraction of rows held out for validation.</summary>
     public const double ValidationFraction = 0.2;
 
-    /// <summary>Trains and evaluates on <paramref name="data"/> (a snapshot's data.csv) with the snapshot's schema and profile.</summary>
-    public TrialResult Run(Stream data, DatasetSnapshot snapshot, FeaturizationPlan plan, TrialConfiguration configuration)
+    /// <summary>
+    /// Trains and evaluates on <paramref name="data"/> (a snapshot's data.csv) with the snapshot's schema and profile,
+    /// holding out <paramref name="validationFraction"/> of the rows. With 0 every row trains (a refit of a chosen
+    /// configuration) and no metrics are reported.
+    /// </summary>
+    public TrialResult Run(Stream data, DatasetSnapshot snapshot, FeaturizationPlan plan, TrialConfiguration configuration, double validationFraction = ValidationFraction)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(validationFraction, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(validationFraction, 1);
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -64,20 +70,20 @@ public sealed class TrialRunner
 
         var clock = Stopwatch.StartNew();
         var rows = ReadRows(data, plan);
-        var (train, validation) = Split(rows, plan, configuration.Seed);
+        var (train, validation) = Split(rows, plan, configuration.Seed, validationFraction);
         var ml = new MLContext(seed: configuration.Seed);
         var schema = FeatureRowBuilder.Schema(plan);
         var trainView = ml.Data.LoadFromEnumerable(train, schema);
         var validationView = ml.Data.LoadFromEnumerable(validation, schema);
         var pipeline = Featurize(ml, plan, LinearTrainer(configuration.Trainer)).Append(Trainer(ml, plan.Task, configuration));
         var model = pipeline.Fit(trainView);
-        var metrics = Evaluate(ml, plan.Task, model.Transform(validationView));
+        var metrics = validation.Count > 0 ? Evaluate(ml, plan.Task, model.Transform(validationView)) : [];
 
         using var artifact = new MemoryStream();
         ml.Model.Save(model, trainView.Schema, artifact);
         var bytes = artifact.ToArray();
         var primary = PrimaryMetric(plan.Task);
-        return new TrialResult(configuration, plan.Task, metrics, primary, metrics[primary], train.Count, validation.Count, bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)), clock.Elapsed);
+        return new TrialResult(configuration, plan.Task, metrics, primary, metrics.GetValueOrDefault(primary, double.NaN), train.Count, validation.Count, bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)), clock.Elapsed);
     }
 
     /// <summary>The metrics of a saved model on other data (a holdout or test file with the label), read as in training.</summary>
@@ -205,7 +211,7 @@ public sealed class TrialRunner
     }
 
     /// <summary>A seeded split, stratified by class for classification, so each class keeps its share in both parts.</summary>
-    private static (List<FeatureRow> Train, List<FeatureRow> Validation) Split(List<FeatureRow> rows, FeaturizationPlan plan, int seed)
+    private static (List<FeatureRow> Train, List<FeatureRow> Validation) Split(List<FeatureRow> rows, FeaturizationPlan plan, int seed, double validationFraction)
     {
         var random = new Random(seed);
         var groups = plan.Task == MlTask.Regression ? [rows] : rows.GroupBy(r => r.LabelText, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
@@ -214,7 +220,7 @@ public sealed class TrialRunner
         foreach (var group in groups)
         {
             var shuffled = group.OrderBy(_ => random.Next()).ToList();
-            var held = (int)Math.Round(shuffled.Count * ValidationFraction);
+            var held = (int)Math.Round(shuffled.Count * validationFraction);
             validation.AddRange(shuffled.Take(held));
             train.AddRange(shuffled.Skip(held));
         }

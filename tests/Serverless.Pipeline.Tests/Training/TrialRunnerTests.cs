@@ -87,6 +87,20 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Run_Refit_TrainsOnEveryRowAndTheModelStillScoresWell()
+    {
+        var (snapshot, csv) = await IngestAsync(BinaryCsv(500), "churned");
+        var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "churned");
+
+        var refit = _runner.Run(new MemoryStream(Encoding.UTF8.GetBytes(csv)), snapshot, plan, new TrialConfiguration("LightGbm", new Dictionary<string, double>()), validationFraction: 0);
+        var onFreshData = TrialRunner.Evaluate(refit.Model, plan, new MemoryStream(Encoding.UTF8.GetBytes(BinaryCsv(300))));
+
+        Assert.Equal((500, 0), (refit.TrainRows, refit.ValidationRows));
+        Assert.Empty(refit.Metrics);
+        Assert.True(onFreshData["auc"] > 0.9, $"AUC {onFreshData["auc"]:0.000}");
+    }
+
+    [Fact]
     public async Task Run_UnknownTrainerOrHyperparameter_RefusedNamingIt()
     {
         var (snapshot, csv) = await IngestAsync(BinaryCsv(100), "churned");
