@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using Serverless.Pipeline.Data;
 
@@ -46,11 +47,7 @@ public sealed record FeaturizationPlan(
         var labelColumn = schema.Find(label) ?? throw new ArgumentException($"The label column '{label}' is not in the dataset.", nameof(label));
         var labelProfile = profile.Single(p => p.Name == labelColumn.Name);
         var detected = task ?? DetectTask(labelColumn.Kind, labelProfile);
-        var classes = detected == MlTask.Regression ? [] : (labelProfile.TopValues ?? []).Select(v => v.Value).Order(StringComparer.Ordinal).ToList();
-        if (detected != MlTask.Regression && labelProfile.TopValues is null)
-        {
-            classes = [];
-        }
+        var classes = LabelClasses(detected, labelProfile);
 
         var numeric = new List<string>();
         var boolean = new List<string>();
@@ -81,6 +78,18 @@ public sealed record FeaturizationPlan(
 
         return new FeaturizationPlan(labelColumn.Name, detected, numeric, boolean, dates, categorical, hashed, text, dropped, classes);
     }
+
+    /// <summary>
+    /// The label's classes in ordinal order; for a numeric two-valued label (0/1), its two values, smaller first, so
+    /// the larger one is the positive class. Regression has none.
+    /// </summary>
+    private static List<string> LabelClasses(MlTask task, ColumnProfile label) => task switch
+    {
+        MlTask.Regression => [],
+        _ when label.TopValues is { } top => [.. top.Select(v => v.Value).Order(StringComparer.Ordinal)],
+        _ when label.Min is { } min && label.Max is { } max => [min.ToString("R", CultureInfo.InvariantCulture), max.ToString("R", CultureInfo.InvariantCulture)],
+        _ => [],
+    };
 
     /// <summary>Two values: binary; a handful of text values: multiclass; numbers: regression.</summary>
     public static MlTask DetectTask(ColumnKind kind, ColumnProfile label) => kind switch

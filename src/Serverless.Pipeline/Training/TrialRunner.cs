@@ -105,7 +105,8 @@ public sealed class TrialRunner
         _ => "rSquared",
     };
 
-    private static bool LinearTrainer(string trainer) => trainer is "Sdca" or "Lbfgs" || trainer.Equals("sdca", StringComparison.OrdinalIgnoreCase) || trainer.Equals("lbfgs", StringComparison.OrdinalIgnoreCase);
+    private static bool LinearTrainer(string trainer) =>
+        string.Equals(trainer, "Sdca", StringComparison.OrdinalIgnoreCase) || string.Equals(trainer, "Lbfgs", StringComparison.OrdinalIgnoreCase);
 
     private static IEstimator<ITransformer> Featurize(MLContext ml, FeaturizationPlan plan, bool normalize)
     {

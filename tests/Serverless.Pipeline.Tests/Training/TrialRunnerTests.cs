@@ -87,6 +87,20 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Run_NumericZeroOneLabel_BinaryWithOneAsPositive()
+    {
+        var csv = BinaryCsv(600).Replace(",yes\n", ",1\n", StringComparison.Ordinal).Replace(",no\n", ",0\n", StringComparison.Ordinal);
+        var (snapshot, _) = await IngestAsync(csv, "churned");
+        var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "churned");
+
+        var result = _runner.Run(new MemoryStream(Encoding.UTF8.GetBytes(csv)), snapshot, plan, new TrialConfiguration("LightGbm", new Dictionary<string, double>()));
+
+        Assert.Equal(MlTask.BinaryClassification, plan.Task);
+        Assert.Equal(["0", "1"], plan.Classes);
+        Assert.True(result.PrimaryValue > 0.9, $"AUC {result.PrimaryValue:0.000}");
+    }
+
+    [Fact]
     public async Task Run_Refit_TrainsOnEveryRowAndTheModelStillScoresWell()
     {
         var (snapshot, csv) = await IngestAsync(BinaryCsv(500), "churned");
