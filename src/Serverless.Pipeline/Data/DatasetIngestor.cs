@@ -50,7 +50,7 @@ public sealed record DatasetSnapshot(
 /// all throws <see cref="DatasetValidationException"/> naming the file, and the row and column where it can.
 /// The source is only read.
 /// </summary>
-public sealed class DatasetIngestor(BlobContainerClient snapshots, TimeProvider time)
+public sealed partial class DatasetIngestor(BlobContainerClient snapshots, TimeProvider time)
 {
     private const int InferenceRows = 10_000;
     private const int KeptRejects = 100;
@@ -169,6 +169,33 @@ public sealed class DatasetIngestor(BlobContainerClient snapshots, TimeProvider 
             File.Delete(dataPath);
             File.Delete(rejectsPath);
         }
+    }
+
+    /// <summary>A stored snapshot by its id, or null.</summary>
+    public async Task<DatasetSnapshot?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        if (!SnapshotIdPattern().IsMatch(id))
+        {
+            throw new ArgumentException($"'{id}' is not a snapshot id (64 hex digits).", nameof(id));
+        }
+
+        try
+        {
+            var content = (await snapshots.GetBlobClient($"snapshots/{id}/snapshot.json").DownloadContentAsync(cancellationToken)).Value.Content;
+            return content.ToObjectFromJson<DatasetSnapshot>(Json);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Opens a snapshot's accepted rows (<c>data.csv</c>, with its header) for reading.</summary>
+    public Task<Stream> OpenDataAsync(DatasetSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return snapshots.GetBlobClient(snapshot.Prefix + "data.csv").OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken);
     }
 
     private async Task<DatasetSnapshot> StoreAsync(DatasetSnapshot snapshot, string dataPath, string rejectsPath, CancellationToken cancellationToken)
@@ -291,6 +318,9 @@ public sealed class DatasetIngestor(BlobContainerClient snapshots, TimeProvider 
         });
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[0-9a-f]{64}$")]
+    private static partial System.Text.RegularExpressions.Regex SnapshotIdPattern();
 
     private static string[] ReadRow(CsvDataReader csv) => [.. Enumerable.Range(0, csv.RowFieldCount).Select(csv.GetString)];
 

@@ -25,7 +25,25 @@ public enum ModelVersionStatus
 }
 
 /// <summary>What a model takes and gives: the input columns (label excluded) and the prediction.</summary>
-public sealed record ModelSignature(IReadOnlyList<ColumnSchema> Inputs, string Label, MlTask Task, IReadOnlyList<string> Classes);
+public sealed record ModelSignature(IReadOnlyList<ColumnSchema> Inputs, string Label, MlTask Task, IReadOnlyList<string> Classes)
+{
+    /// <summary>The signature of a model trained on <paramref name="schema"/> with <paramref name="plan"/>: the columns the plan reads.</summary>
+    public static ModelSignature From(DatasetSchema schema, FeaturizationPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(plan);
+        var used = plan.Numeric.Concat(plan.Boolean).Concat(plan.Dates).Concat(plan.Categorical).Concat(plan.HashedCategorical).Concat(plan.Text)
+            .ToHashSet(StringComparer.Ordinal);
+        return new ModelSignature([.. schema.Columns.Where(c => used.Contains(c.Name))], plan.Label, plan.Task, plan.Classes);
+    }
+
+    /// <summary>The input columns missing from <paramref name="header"/> (names compared ignoring case); empty when the input fits.</summary>
+    public IReadOnlyList<string> MissingInputs(IEnumerable<string> header)
+    {
+        var present = header.Select(h => h.Trim()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return [.. Inputs.Select(i => i.Name).Where(n => !present.Contains(n))];
+    }
+}
 
 /// <summary>What registering a model version needs.</summary>
 public sealed record ModelRegistration(
@@ -35,11 +53,12 @@ public sealed record ModelRegistration(
     IReadOnlyDictionary<string, double> Parameters,
     IReadOnlyDictionary<string, double> Metrics,
     ModelSignature Signature,
+    FeaturizationPlan Plan,
     string DatasetSnapshotId,
     string? Description = null,
     IReadOnlyDictionary<string, string>? Tags = null);
 
-/// <summary>One version of a model.</summary>
+/// <summary>One version of a model, with the featurization plan the scorer needs to read inputs as training did.</summary>
 public sealed record ModelVersion(
     string Name,
     int Version,
@@ -49,6 +68,7 @@ public sealed record ModelVersion(
     IReadOnlyDictionary<string, double> Parameters,
     IReadOnlyDictionary<string, double> Metrics,
     ModelSignature Signature,
+    FeaturizationPlan Plan,
     string DatasetSnapshotId,
     string? ArtifactUri,
     string? ArtifactSha256,
@@ -100,7 +120,7 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
 
         var number = await NextVersionAsync(registration, cancellationToken);
         var now = time.GetUtcNow();
-        var version = new ModelVersion(registration.Name, number, ModelVersionStatus.Pending, registration.RunId, registration.Trainer, registration.Parameters, registration.Metrics, registration.Signature, registration.DatasetSnapshotId, null, null, null, now);
+        var version = new ModelVersion(registration.Name, number, ModelVersionStatus.Pending, registration.RunId, registration.Trainer, registration.Parameters, registration.Metrics, registration.Signature, registration.Plan, registration.DatasetSnapshotId, null, null, null, now);
         try
         {
             await _versions.SubmitTransactionAsync(
@@ -292,6 +312,7 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
         ["Parameters"] = JsonSerializer.Serialize(version.Parameters, Json),
         ["Metrics"] = JsonSerializer.Serialize(version.Metrics, Json),
         ["Signature"] = JsonSerializer.Serialize(version.Signature, Json),
+        ["Plan"] = JsonSerializer.Serialize(version.Plan, Json),
         ["DatasetSnapshotId"] = version.DatasetSnapshotId,
         ["ArtifactUri"] = version.ArtifactUri,
         ["ArtifactSha256"] = version.ArtifactSha256,
@@ -308,6 +329,7 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
         JsonSerializer.Deserialize<Dictionary<string, double>>(row.GetString("Parameters"), Json)!,
         JsonSerializer.Deserialize<Dictionary<string, double>>(row.GetString("Metrics"), Json)!,
         JsonSerializer.Deserialize<ModelSignature>(row.GetString("Signature"), Json)!,
+        JsonSerializer.Deserialize<FeaturizationPlan>(row.GetString("Plan"), Json)!,
         row.GetString("DatasetSnapshotId"),
         row.GetString("ArtifactUri"),
         row.GetString("ArtifactSha256"),

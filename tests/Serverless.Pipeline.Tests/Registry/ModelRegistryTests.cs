@@ -37,6 +37,9 @@ public sealed class ModelRegistryTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(0.91, stored.Metrics["auc"]);
         Assert.Equal(["age", "plan"], stored.Signature.Inputs.Select(i => i.Name));
         Assert.Equal(["no", "yes"], stored.Signature.Classes);
+        Assert.Equal(["age"], stored.Plan.Numeric);
+        Assert.Equal(["plan"], stored.Plan.Categorical);
+        Assert.Equal(["id"], stored.Plan.Dropped);
         Assert.Equal(bytes, (await blob.DownloadContentAsync()).Value.Content.ToArray());
     }
 
@@ -114,6 +117,7 @@ public sealed class ModelRegistryTests(AzuriteFixture azurite) : IAsyncLifetime
         new Dictionary<string, double> { ["numberOfLeaves"] = 31 },
         new Dictionary<string, double> { ["auc"] = 0.91 },
         new ModelSignature([new ColumnSchema("age", ColumnKind.Numeric), new ColumnSchema("plan", ColumnKind.Categorical)], "churned", MlTask.BinaryClassification, ["no", "yes"]),
+        new FeaturizationPlan("churned", MlTask.BinaryClassification, ["age"], [], [], ["plan"], [], [], ["id"], ["no", "yes"]),
         "snapshot-id",
         "Churn model",
         new Dictionary<string, string> { ["team"] = "growth" });
