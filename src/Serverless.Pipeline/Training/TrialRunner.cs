@@ -73,14 +73,16 @@ public sealed class TrialRunner
         }
 
         var clock = Stopwatch.StartNew();
-        var rows = ReadRows(data, plan);
-        var (train, validation) = Split(rows, plan, configuration.Seed, validationFraction, trainFraction);
+        var (header, records) = ReadRecords(data);
+        var (trainRecords, validationRecords) = Split(records, LabelOf(plan, header), plan.Task, configuration.Seed, validationFraction, trainFraction);
+        var builder = new FeatureRowBuilder(plan, header);
+        var train = Build(builder, trainRecords);
+        var validation = Build(builder, validationRecords);
         var ml = new MLContext(seed: configuration.Seed);
         var schema = FeatureRowBuilder.Schema(plan);
         var trainView = ml.Data.LoadFromEnumerable(train, schema);
         var validationView = ml.Data.LoadFromEnumerable(validation, schema);
-        var pipeline = Featurize(ml, plan, LinearTrainer(configuration.Trainer)).Append(Trainer(ml, plan.Task, configuration));
-        var model = pipeline.Fit(trainView);
+        var model = Pipeline(ml, plan, configuration).Fit(trainView);
         var metrics = validation.Count > 0 ? Evaluate(ml, plan.Task, model.Transform(validationView)) : [];
 
         using var artifact = new MemoryStream();
@@ -97,7 +99,8 @@ public sealed class TrialRunner
         ArgumentNullException.ThrowIfNull(plan);
         var ml = new MLContext(seed: 1);
         var loaded = ml.Model.Load(new MemoryStream(model), out _);
-        var view = ml.Data.LoadFromEnumerable(ReadRows(data, plan), FeatureRowBuilder.Schema(plan));
+        var (header, records) = ReadRecords(data);
+        var view = ml.Data.LoadFromEnumerable(Build(new FeatureRowBuilder(plan, header), records), FeatureRowBuilder.Schema(plan));
         return Evaluate(ml, plan.Task, loaded.Transform(view));
     }
 
@@ -108,6 +111,14 @@ public sealed class TrialRunner
         MlTask.MulticlassClassification => "macroAccuracy",
         _ => "rSquared",
     };
+
+    /// <summary>The estimator of a configuration: featurization (normalized for linear trainers), then the trainer.</summary>
+    internal static IEstimator<ITransformer> Pipeline(MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration) =>
+        Featurize(ml, plan, LinearTrainer(configuration.Trainer)).Append(Trainer(ml, plan.Task, configuration));
+
+    /// <summary>Whether a bigger value of <paramref name="metric"/> is better: all but the errors and the log-loss.</summary>
+    public static MetricGoal Goal(string metric) =>
+        metric is "rmse" or "mae" or "logLoss" ? MetricGoal.Minimize : MetricGoal.Maximize;
 
     private static bool LinearTrainer(string trainer) =>
         string.Equals(trainer, "Sdca", StringComparison.OrdinalIgnoreCase) || string.Equals(trainer, "Lbfgs", StringComparison.OrdinalIgnoreCase);
@@ -174,14 +185,14 @@ public sealed class TrialRunner
             : trainer;
     }
 
-    private static string Label(MlTask task) => task switch
+    internal static string Label(MlTask task) => task switch
     {
         MlTask.BinaryClassification => nameof(FeatureRow.Positive),
         MlTask.Regression => nameof(FeatureRow.Value),
         _ => "Label",
     };
 
-    private static Dictionary<string, double> Evaluate(MLContext ml, MlTask task, IDataView scored)
+    internal static Dictionary<string, double> Evaluate(MLContext ml, MlTask task, IDataView scored)
     {
         switch (task)
         {
@@ -197,34 +208,51 @@ public sealed class TrialRunner
         }
     }
 
-    private static List<FeatureRow> ReadRows(Stream data, FeaturizationPlan plan)
+    /// <summary>A snapshot's header and records (a snapshot holds only valid rows, each as wide as the header).</summary>
+    internal static (string[] Header, List<string[]> Records) ReadRecords(Stream data)
     {
         using var reader = new StreamReader(data, leaveOpen: true);
         using var csv = CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = true });
-        var builder = new FeatureRowBuilder(plan, [.. Enumerable.Range(0, csv.FieldCount).Select(csv.GetName)]);
-        var rows = new List<FeatureRow>();
-        var row = 1L;
+        string[] header = [.. Enumerable.Range(0, csv.FieldCount).Select(csv.GetName)];
+        var records = new List<string[]>();
         while (csv.Read())
         {
-            row++;
-            string[] fields = [.. Enumerable.Range(0, csv.RowFieldCount).Select(csv.GetString)];
-            rows.Add(builder.TryBuild(fields, row, out var error)
-                ?? throw new DatasetValidationException("data.csv", $"Snapshot data, row {row}: {error}. A snapshot holds only valid rows, so this data does not match its schema.", row));
+            records.Add([.. Enumerable.Range(0, csv.RowFieldCount).Select(csv.GetString)]);
+        }
+
+        return (header, records);
+    }
+
+    /// <summary>The rows of records, numbered from 2 (the header is row 1) in the order given.</summary>
+    internal static List<FeatureRow> Build(FeatureRowBuilder builder, IReadOnlyList<string[]> records)
+    {
+        var rows = new List<FeatureRow>(records.Count);
+        for (var i = 0; i < records.Count; i++)
+        {
+            rows.Add(builder.TryBuild(records[i], i + 2L, out var error)
+                ?? throw new DatasetValidationException("data.csv", $"Snapshot data, record {i + 1}: {error}. A snapshot holds only valid rows, so this data does not match its schema.", i + 2L));
         }
 
         return rows;
+    }
+
+    /// <summary>The label text of a record, for stratification.</summary>
+    internal static Func<string[], string> LabelOf(FeaturizationPlan plan, string[] header)
+    {
+        var index = Array.FindIndex(header, h => string.Equals(h, plan.Label, StringComparison.OrdinalIgnoreCase));
+        return index < 0 ? _ => string.Empty : record => record[index].Trim();
     }
 
     /// <summary>
     /// A seeded split, stratified by class for classification, so each class keeps its share in both parts; the
     /// training part keeps its first <paramref name="trainFraction"/> of each class.
     /// </summary>
-    private static (List<FeatureRow> Train, List<FeatureRow> Validation) Split(List<FeatureRow> rows, FeaturizationPlan plan, int seed, double validationFraction, double trainFraction)
+    internal static (List<T> Train, List<T> Validation) Split<T>(List<T> rows, Func<T, string> label, MlTask task, int seed, double validationFraction, double trainFraction = 1)
     {
         var random = new Random(seed);
-        var groups = plan.Task == MlTask.Regression ? [rows] : rows.GroupBy(r => r.LabelText, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
-        var train = new List<FeatureRow>();
-        var validation = new List<FeatureRow>();
+        var groups = task == MlTask.Regression ? [rows] : rows.GroupBy(label, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
+        var train = new List<T>();
+        var validation = new List<T>();
         foreach (var group in groups)
         {
             var shuffled = group.OrderBy(_ => random.Next()).ToList();

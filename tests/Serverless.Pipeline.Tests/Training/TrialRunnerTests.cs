@@ -18,7 +18,7 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
     [Fact]
     public async Task Plan_BinaryData_DropsIdKeepsCategoryDetectsBinary()
     {
-        var (snapshot, _) = await IngestAsync(BinaryCsv(400), "churned");
+        var (snapshot, _) = await IngestAsync(SyntheticData.BinaryCsv(400), "churned");
 
         var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "churned");
 
@@ -37,7 +37,7 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
     [InlineData("Lbfgs")]
     public async Task Run_Binary_EveryTrainerLearnsTheSignal(string trainer)
     {
-        var (snapshot, csv) = await IngestAsync(BinaryCsv(800), "churned");
+        var (snapshot, csv) = await IngestAsync(SyntheticData.BinaryCsv(800), "churned");
 
         var result = Run(csv, snapshot, "churned", new TrialConfiguration(trainer, new Dictionary<string, double>()));
 
@@ -53,7 +53,7 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
     [InlineData("Sdca")]
     public async Task Run_Regression_FitsTheLinearSignal(string trainer)
     {
-        var (snapshot, csv) = await IngestAsync(RegressionCsv(600), "y");
+        var (snapshot, csv) = await IngestAsync(SyntheticData.RegressionCsv(600), "y");
 
         var result = Run(csv, snapshot, "y", new TrialConfiguration(trainer, new Dictionary<string, double>()));
 
@@ -64,7 +64,7 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
     [Fact]
     public async Task Run_Multiclass_SeparatesThreeClusters()
     {
-        var (snapshot, csv) = await IngestAsync(MulticlassCsv(600), "species");
+        var (snapshot, csv) = await IngestAsync(SyntheticData.MulticlassCsv(600), "species");
 
         var result = Run(csv, snapshot, "species", new TrialConfiguration("LightGbm", new Dictionary<string, double> { ["numberOfIterations"] = 50 }));
 
@@ -75,7 +75,7 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
     [Fact]
     public async Task Run_SameInputsAndSeed_SameMetrics_OtherSeedOtherSplit()
     {
-        var (snapshot, csv) = await IngestAsync(BinaryCsv(400), "churned");
+        var (snapshot, csv) = await IngestAsync(SyntheticData.BinaryCsv(400), "churned");
         var configuration = new TrialConfiguration("LightGbm", new Dictionary<string, double> { ["numberOfLeaves"] = 8, ["learningRate"] = 0.2 }, Seed: 7);
 
         var first = Run(csv, snapshot, "churned", configuration);
@@ -89,7 +89,7 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
     [Fact]
     public async Task Run_NumericZeroOneLabel_BinaryWithOneAsPositive()
     {
-        var csv = BinaryCsv(600).Replace(",yes\n", ",1\n", StringComparison.Ordinal).Replace(",no\n", ",0\n", StringComparison.Ordinal);
+        var csv = SyntheticData.BinaryCsv(600).Replace(",yes\n", ",1\n", StringComparison.Ordinal).Replace(",no\n", ",0\n", StringComparison.Ordinal);
         var (snapshot, _) = await IngestAsync(csv, "churned");
         var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "churned");
 
@@ -103,11 +103,11 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
     [Fact]
     public async Task Run_Refit_TrainsOnEveryRowAndTheModelStillScoresWell()
     {
-        var (snapshot, csv) = await IngestAsync(BinaryCsv(500), "churned");
+        var (snapshot, csv) = await IngestAsync(SyntheticData.BinaryCsv(500), "churned");
         var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "churned");
 
         var refit = _runner.Run(new MemoryStream(Encoding.UTF8.GetBytes(csv)), snapshot, plan, new TrialConfiguration("LightGbm", new Dictionary<string, double>()), validationFraction: 0);
-        var onFreshData = TrialRunner.Evaluate(refit.Model, plan, new MemoryStream(Encoding.UTF8.GetBytes(BinaryCsv(300))));
+        var onFreshData = TrialRunner.Evaluate(refit.Model, plan, new MemoryStream(Encoding.UTF8.GetBytes(SyntheticData.BinaryCsv(300))));
 
         Assert.Equal((500, 0), (refit.TrainRows, refit.ValidationRows));
         Assert.Empty(refit.Metrics);
@@ -117,7 +117,7 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
     [Fact]
     public async Task Run_UnknownTrainerOrHyperparameter_RefusedNamingIt()
     {
-        var (snapshot, csv) = await IngestAsync(BinaryCsv(100), "churned");
+        var (snapshot, csv) = await IngestAsync(SyntheticData.BinaryCsv(100), "churned");
 
         var trainer = Assert.Throws<ArgumentException>(() => Run(csv, snapshot, "churned", new TrialConfiguration("Xgb", new Dictionary<string, double>())));
         var parameter = Assert.Throws<ArgumentException>(() => Run(csv, snapshot, "churned", new TrialConfiguration("Sdca", new Dictionary<string, double> { ["numberOfLeaves"] = 4 })));
@@ -131,50 +131,4 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
 
     private async Task<(DatasetSnapshot Snapshot, string Csv)> IngestAsync(string csv, string label) =>
         (await _ingestor.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(csv)), "test.csv", new IngestOptions(Label: label), CancellationToken.None), csv);
-
-    private static string BinaryCsv(int rows)
-    {
-        var random = new Random(42);
-        var text = new StringBuilder("customer_id,x1,x2,color,signup,churned\n");
-        string[] colors = ["red", "green", "blue"];
-        for (var i = 0; i < rows; i++)
-        {
-            var (x1, x2) = (Normal(random), Normal(random));
-            var color = colors[random.Next(3)];
-            var score = (2 * x1) - x2 + (color == "red" ? 1.5 : 0) + (0.3 * Normal(random));
-            text.Append(CultureInfo.InvariantCulture, $"C-{i:0000},{x1:0.####},{x2:0.####},{color},2026-{1 + (i % 12):00}-{1 + (i % 28):00},{(score > 0.5 ? "yes" : "no")}\n");
-        }
-
-        return text.ToString();
-    }
-
-    private static string RegressionCsv(int rows)
-    {
-        var random = new Random(42);
-        var text = new StringBuilder("x1,x2,y\n");
-        for (var i = 0; i < rows; i++)
-        {
-            var (x1, x2) = (Normal(random), Normal(random));
-            text.Append(CultureInfo.InvariantCulture, $"{x1:0.####},{x2:0.####},{(3 * x1) + (2 * x2) + (0.2 * Normal(random)):0.####}\n");
-        }
-
-        return text.ToString();
-    }
-
-    private static string MulticlassCsv(int rows)
-    {
-        var random = new Random(42);
-        var text = new StringBuilder("x1,x2,species\n");
-        (double X, double Y, string Name)[] centers = [(0, 0, "setosa"), (4, 0, "versicolor"), (2, 4, "virginica")];
-        for (var i = 0; i < rows; i++)
-        {
-            var center = centers[i % 3];
-            text.Append(CultureInfo.InvariantCulture, $"{center.X + Normal(random):0.####},{center.Y + Normal(random):0.####},{center.Name}\n");
-        }
-
-        return text.ToString();
-    }
-
-    private static double Normal(Random random) =>
-        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }

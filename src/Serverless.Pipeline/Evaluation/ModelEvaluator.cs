@@ -1,0 +1,203 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Serverless.Pipeline.Training;
+
+namespace Serverless.Pipeline.Evaluation;
+
+/// <summary>A metric over cross-validation folds.</summary>
+public sealed record MetricSummary(double Mean, double StdDev);
+
+/// <summary>How much the primary metric gets worse when one input column's values are shuffled (bigger: more important).</summary>
+public sealed record FeatureImportance(string Column, double Decrease, double StdDev);
+
+/// <summary>Counts of actual (rows) against predicted (columns) classes.</summary>
+public sealed record ConfusionMatrix(IReadOnlyList<string> Classes, IReadOnlyList<IReadOnlyList<long>> Counts)
+{
+    /// <summary>Precision, recall and F1 of each class.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> PerClass()
+    {
+        var result = new Dictionary<string, IReadOnlyDictionary<string, double>>(StringComparer.Ordinal);
+        for (var c = 0; c < Classes.Count; c++)
+        {
+            double truePositive = Counts[c][c];
+            var predicted = Counts.Sum(row => (double)row[c]);
+            var actual = Counts[c].Sum(v => (double)v);
+            var precision = predicted > 0 ? truePositive / predicted : 0;
+            var recall = actual > 0 ? truePositive / actual : 0;
+            result[Classes[c]] = new Dictionary<string, double>
+            {
+                ["precision"] = precision,
+                ["recall"] = recall,
+                ["f1"] = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0,
+                ["support"] = actual,
+            };
+        }
+
+        return result;
+    }
+}
+
+/// <summary>One holdout prediction, for the charts: the actual value (class index for classifiers), the prediction, and the positive-class probability of a binary model.</summary>
+public sealed record HoldoutPrediction(double Actual, double Predicted, double? Probability);
+
+/// <summary>What evaluating a configuration found.</summary>
+public sealed record ModelEvaluation(
+    MlTask Task,
+    string PrimaryMetric,
+    IReadOnlyDictionary<string, double> Holdout,
+    int Folds,
+    IReadOnlyDictionary<string, MetricSummary> CrossValidation,
+    IReadOnlyList<FeatureImportance> Importance,
+    ConfusionMatrix? Confusion,
+    IReadOnlyList<HoldoutPrediction> Predictions);
+
+/// <summary>
+/// Evaluates a chosen configuration on a snapshot's data: stratified k-fold cross-validation, metrics on the same
+/// holdout (validation) rows the sweep used, the confusion matrix, and permutation feature importance by input column
+/// (each column's values shuffled across the holdout rows, the model scored again). Seeded: same inputs, same figures.
+/// </summary>
+public sealed class ModelEvaluator
+{
+    /// <summary>At most this many holdout predictions are kept for the charts.</summary>
+    public const int MaxPredictions = 5000;
+
+    /// <summary>Evaluates <paramref name="configuration"/> on <paramref name="data"/> (a snapshot's data.csv).</summary>
+    public ModelEvaluation Evaluate(Stream data, FeaturizationPlan plan, TrialConfiguration configuration, int folds = 5, int permutations = 3)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentOutOfRangeException.ThrowIfLessThan(folds, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(permutations, 1);
+
+        var (header, records) = TrialRunner.ReadRecords(data);
+        var label = TrialRunner.LabelOf(plan, header);
+        var builder = new FeatureRowBuilder(plan, header);
+        var schema = FeatureRowBuilder.Schema(plan);
+        var ml = new MLContext(seed: configuration.Seed);
+        var primary = TrialRunner.PrimaryMetric(plan.Task);
+
+        var crossValidation = CrossValidate(ml, plan, configuration, builder, schema, records, label, folds);
+
+        var (trainRecords, holdoutRecords) = TrialRunner.Split(records, label, plan.Task, configuration.Seed, TrialRunner.ValidationFraction);
+        var model = TrialRunner.Pipeline(ml, plan, configuration).Fit(ml.Data.LoadFromEnumerable(TrialRunner.Build(builder, trainRecords), schema));
+        IDataView Score(IReadOnlyList<string[]> part) => model.Transform(ml.Data.LoadFromEnumerable(TrialRunner.Build(builder, part), schema));
+        var scored = Score(holdoutRecords);
+        var holdout = TrialRunner.Evaluate(ml, plan.Task, scored);
+        var predictions = Predictions(plan, scored);
+        var confusion = plan.Task == MlTask.Regression ? null : Confusion(plan, predictions);
+        if (confusion is not null && plan.Task == MlTask.MulticlassClassification)
+        {
+            foreach (var (name, values) in confusion.PerClass())
+            {
+                holdout[$"recall[{name}]"] = values["recall"];
+                holdout[$"precision[{name}]"] = values["precision"];
+            }
+        }
+
+        var importance = Importance(plan, header, holdoutRecords, records => TrialRunner.Evaluate(ml, plan.Task, Score(records))[primary], holdout[primary], configuration.Seed, permutations);
+        return new ModelEvaluation(plan.Task, primary, holdout, folds, crossValidation, importance, confusion, [.. predictions.Take(MaxPredictions)]);
+    }
+
+    private static Dictionary<string, MetricSummary> CrossValidate(MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, FeatureRowBuilder builder, SchemaDefinition schema, List<string[]> records, Func<string[], string> label, int folds)
+    {
+        // Stratified: within each class (in a seeded order) records are dealt to folds in turn.
+        var random = new Random(configuration.Seed);
+        var fold = new int[records.Count];
+        var groups = Enumerable.Range(0, records.Count).GroupBy(i => plan.Task == MlTask.Regression ? string.Empty : label(records[i]), StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal);
+        var dealt = 0;
+        foreach (var group in groups)
+        {
+            foreach (var index in group.OrderBy(_ => random.Next()))
+            {
+                fold[index] = dealt++ % folds;
+            }
+        }
+
+        var perFold = new List<Dictionary<string, double>>();
+        for (var k = 0; k < folds; k++)
+        {
+            var train = TrialRunner.Build(builder, [.. records.Where((_, i) => fold[i] != k)]);
+            var test = TrialRunner.Build(builder, [.. records.Where((_, i) => fold[i] == k)]);
+            var model = TrialRunner.Pipeline(ml, plan, configuration).Fit(ml.Data.LoadFromEnumerable(train, schema));
+            perFold.Add(TrialRunner.Evaluate(ml, plan.Task, model.Transform(ml.Data.LoadFromEnumerable(test, schema))));
+        }
+
+        return perFold[0].Keys.ToDictionary(
+            metric => metric,
+            metric =>
+            {
+                var values = perFold.Select(f => f[metric]).ToList();
+                var mean = values.Average();
+                return new MetricSummary(mean, Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / Math.Max(1, values.Count - 1)));
+            });
+    }
+
+    private static List<HoldoutPrediction> Predictions(FeaturizationPlan plan, IDataView scored)
+    {
+        switch (plan.Task)
+        {
+            case MlTask.BinaryClassification:
+                var actual = scored.GetColumn<bool>(nameof(FeatureRow.Positive)).ToList();
+                var predicted = scored.GetColumn<bool>("PredictedLabel").ToList();
+                var probability = scored.GetColumn<float>("Probability").ToList();
+                return [.. actual.Select((a, i) => new HoldoutPrediction(a ? 1 : 0, predicted[i] ? 1 : 0, probability[i]))];
+            case MlTask.MulticlassClassification:
+                var classes = plan.Classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
+                var labels = scored.GetColumn<ReadOnlyMemory<char>>(nameof(FeatureRow.LabelText)).Select(m => m.ToString()).ToList();
+                var predictedLabels = scored.GetColumn<ReadOnlyMemory<char>>("PredictedLabel").Select(m => m.ToString()).ToList();
+                return [.. labels.Select((l, i) => new HoldoutPrediction(classes.GetValueOrDefault(l, -1), classes.GetValueOrDefault(predictedLabels[i], -1), null))];
+            default:
+                var values = scored.GetColumn<float>(nameof(FeatureRow.Value)).ToList();
+                var scores = scored.GetColumn<float>("Score").ToList();
+                return [.. values.Select((v, i) => new HoldoutPrediction(v, scores[i], null))];
+        }
+    }
+
+    private static ConfusionMatrix Confusion(FeaturizationPlan plan, List<HoldoutPrediction> predictions)
+    {
+        var classes = plan.Classes.Count > 0 ? plan.Classes : ["false", "true"];
+        var counts = classes.Select(_ => new long[classes.Count]).ToArray();
+        foreach (var p in predictions.Where(p => p.Actual >= 0 && p.Predicted >= 0))
+        {
+            counts[(int)p.Actual][(int)p.Predicted]++;
+        }
+
+        return new ConfusionMatrix(classes, counts);
+    }
+
+    /// <summary>Permutation importance by input column: the mean drop of the primary metric (in its "better" direction) over seeded shuffles.</summary>
+    private static List<FeatureImportance> Importance(FeaturizationPlan plan, string[] header, List<string[]> holdout, Func<IReadOnlyList<string[]>, double> metric, double baseline, int seed, int permutations)
+    {
+        var sign = TrialRunner.Goal(TrialRunner.PrimaryMetric(plan.Task)) == MetricGoal.Maximize ? 1 : -1;
+        var columns = plan.Numeric.Concat(plan.Boolean).Concat(plan.Dates).Concat(plan.Categorical).Concat(plan.HashedCategorical).Concat(plan.Text);
+        var importance = new List<FeatureImportance>();
+        if (holdout.Count < 2)
+        {
+            return importance;
+        }
+
+        foreach (var column in columns)
+        {
+            var index = Array.FindIndex(header, h => string.Equals(h, column, StringComparison.OrdinalIgnoreCase));
+            var random = new Random(seed + index);
+            var drops = new List<double>();
+            for (var p = 0; p < permutations; p++)
+            {
+                var shuffled = holdout.Select(r => r[index]).OrderBy(_ => random.Next()).ToList();
+                var permuted = holdout.Select((r, i) =>
+                {
+                    var copy = (string[])r.Clone();
+                    copy[index] = shuffled[i];
+                    return copy;
+                }).ToList();
+                drops.Add(sign * (baseline - metric(permuted)));
+            }
+
+            var mean = drops.Average();
+            importance.Add(new FeatureImportance(column, mean, Math.Sqrt(drops.Sum(d => (d - mean) * (d - mean)) / Math.Max(1, drops.Count - 1))));
+        }
+
+        return [.. importance.OrderByDescending(i => i.Decrease)];
+    }
+}

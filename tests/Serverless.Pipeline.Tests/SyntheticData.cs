@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Text;
+
+namespace Serverless.Pipeline.Tests;
+
+/// <summary>Seeded CSVs with a known signal, for real training in tests.</summary>
+public static class SyntheticData
+{
+    /// <summary>churned (yes/no) from 2·x1 − x2 + 1.5·[color = red] + noise; customer_id is a key, signup is noise.</summary>
+    public static string BinaryCsv(int rows)
+    {
+        var random = new Random(42);
+        var text = new StringBuilder("customer_id,x1,x2,color,signup,churned\n");
+        string[] colors = ["red", "green", "blue"];
+        for (var i = 0; i < rows; i++)
+        {
+            var (x1, x2) = (Normal(random), Normal(random));
+            var color = colors[random.Next(3)];
+            var score = (2 * x1) - x2 + (color == "red" ? 1.5 : 0) + (0.3 * Normal(random));
+            text.Append(CultureInfo.InvariantCulture, $"C-{i:0000},{x1:0.####},{x2:0.####},{color},2026-{1 + (i % 12):00}-{1 + (i % 28):00},{(score > 0.5 ? "yes" : "no")}\n");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>y = 3·x1 + 2·x2 + noise.</summary>
+    public static string RegressionCsv(int rows)
+    {
+        var random = new Random(42);
+        var text = new StringBuilder("x1,x2,y\n");
+        for (var i = 0; i < rows; i++)
+        {
+            var (x1, x2) = (Normal(random), Normal(random));
+            text.Append(CultureInfo.InvariantCulture, $"{x1:0.####},{x2:0.####},{(3 * x1) + (2 * x2) + (0.2 * Normal(random)):0.####}\n");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>species from three clusters in (x1, x2).</summary>
+    public static string MulticlassCsv(int rows)
+    {
+        var random = new Random(42);
+        var text = new StringBuilder("x1,x2,species\n");
+        (double X, double Y, string Name)[] centers = [(0, 0, "setosa"), (4, 0, "versicolor"), (2, 4, "virginica")];
+        for (var i = 0; i < rows; i++)
+        {
+            var center = centers[i % 3];
+            text.Append(CultureInfo.InvariantCulture, $"{center.X + Normal(random):0.####},{center.Y + Normal(random):0.####},{center.Name}\n");
+        }
+
+        return text.ToString();
+    }
+
+    public static double Normal(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+}
