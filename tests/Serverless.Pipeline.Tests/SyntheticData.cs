@@ -54,4 +54,27 @@ public static class SyntheticData
 
     public static double Normal(Random random) =>
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
+    /// <summary>customer_id, x1, x2, color (and churned from 2·x1 − x2 + [red]); every <paramref name="badEvery"/>-th x1 is not a number.</summary>
+    public static string CustomersCsv(int rows, int seed, bool withLabel, int badEvery)
+    {
+        var random = new Random(seed);
+        var text = new StringBuilder(withLabel ? "customer_id,x1,x2,color,churned\n" : "customer_id,x1,x2,color\n");
+        string[] colors = ["red", "green", "blue"];
+        for (var i = 1; i <= rows; i++)
+        {
+            var (x1, x2) = (random.NextDouble() * 4 - 2, random.NextDouble() * 4 - 2);
+            var color = colors[random.Next(3)];
+            var x1Text = badEvery > 0 && i % badEvery == 0 ? "not-a-number" : x1.ToString("0.####", CultureInfo.InvariantCulture);
+            text.Append(CultureInfo.InvariantCulture, $"C-{i:0000},{x1Text},{x2:0.####},{color}");
+            if (withLabel)
+            {
+                text.Append(2 * x1 - x2 + (color == "red" ? 1 : 0) > 0.3 ? ",yes" : ",no");
+            }
+
+            text.Append('\n');
+        }
+
+        return text.ToString();
+    }
 }

@@ -156,6 +156,34 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
         return version;
     }
 
+    /// <summary>
+    /// Downloads a READY version's artifact and checks it against the SHA-256 recorded at registration; a changed or
+    /// missing artifact throws <see cref="ModelRegistryConflictException"/> rather than serving a model nobody registered.
+    /// </summary>
+    public async Task<byte[]> DownloadArtifactAsync(ModelVersion version, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        if (version.Status != ModelVersionStatus.Ready)
+        {
+            throw new ModelRegistryConflictException($"Model '{version.Name}' version {version.Version} is {version.Status}; only READY versions serve.");
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = (await artifacts.GetBlobClient($"{version.Name}/{version.Version}/model.zip").DownloadContentAsync(cancellationToken)).Value.Content.ToArray();
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            throw new ModelRegistryConflictException($"Model '{version.Name}' version {version.Version}: the artifact is missing.");
+        }
+
+        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        return sha == version.ArtifactSha256
+            ? bytes
+            : throw new ModelRegistryConflictException($"Model '{version.Name}' version {version.Version}: the artifact's SHA-256 is {sha}, not the registered {version.ArtifactSha256}; it was changed after registration.");
+    }
+
     /// <summary>A version, or null.</summary>
     public async Task<ModelVersion?> GetVersionAsync(string name, int version, CancellationToken cancellationToken)
     {

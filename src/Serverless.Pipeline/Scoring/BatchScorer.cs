@@ -36,6 +36,15 @@ public sealed class BatchScorer
         _plan = plan;
     }
 
+    /// <summary>The trained model, for prediction engines over the same load.</summary>
+    internal ITransformer Model => _model;
+
+    /// <summary>The context the model was loaded in.</summary>
+    internal MLContext Context => _ml;
+
+    /// <summary>The plan the model was trained with.</summary>
+    internal FeaturizationPlan Plan => _plan;
+
     /// <summary>The header of prediction files.</summary>
     public string PredictionHeader(string? keyColumn) => _plan.Task switch
     {
@@ -160,7 +169,7 @@ public sealed class BatchScorer
         }
     }
 
-    private static string[] ParseHeader(string header)
+    internal static string[] ParseHeader(string header)
     {
         using var csv = CsvDataReader.Create(new StringReader(header + "\n"), new CsvDataReaderOptions { HasHeaders = true, Delimiter = Delimiter(header) });
         return [.. Enumerable.Range(0, csv.FieldCount).Select(csv.GetName)];

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Serverless.Pipeline.Scoring;
 
 /// <summary>A part of a CSV file: its byte range (after the header) and the row number of its first record.</summary>
@@ -9,45 +11,60 @@ public sealed record CsvRange(int Index, long Offset, long Length, long FirstRow
 /// </summary>
 public static class CsvRanges
 {
-    /// <summary>The header line and up to <paramref name="parts"/> ranges of about equal size covering every record.</summary>
-    public static (string Header, IReadOnlyList<CsvRange> Ranges) Split(Stream content, int parts)
+    /// <summary>The header line (BOM and line end removed) and its length in bytes with its line end; reads only as far as it must.</summary>
+    public static (string Header, long Length) ReadHeader(Stream content)
     {
         ArgumentNullException.ThrowIfNull(content);
-        ArgumentOutOfRangeException.ThrowIfLessThan(parts, 1);
-        var total = content.Length;
-        var buffer = new byte[1 << 16];
         var header = new List<byte>();
         var inQuotes = false;
-        var headerEnd = -1L;
-        var position = 0L;
-        var rows = 1L;
-        var boundaries = new List<(long Offset, long Row)>();
-        var nextTarget = 0L;
+        var buffer = new byte[4096];
         int read;
         while ((read = content.Read(buffer, 0, buffer.Length)) > 0)
         {
-            for (var i = 0; i < read; i++, position++)
+            for (var i = 0; i < read; i++)
             {
                 var b = buffer[i];
-                if (headerEnd < 0)
-                {
-                    header.Add(b);
-                }
-
+                header.Add(b);
                 if (b == (byte)'"')
                 {
                     inQuotes = !inQuotes;
                 }
                 else if (b == (byte)'\n' && !inQuotes)
                 {
-                    if (headerEnd < 0)
-                    {
-                        headerEnd = position + 1;
-                        boundaries.Add((headerEnd, 2));
-                        nextTarget = headerEnd + ((total - headerEnd) / parts);
-                        continue;
-                    }
+                    return (Text(header), header.Count);
+                }
+            }
+        }
 
+        return (Text(header), header.Count);
+    }
+
+    /// <summary>The header line and up to <paramref name="parts"/> ranges of about equal size covering every record.</summary>
+    public static (string Header, IReadOnlyList<CsvRange> Ranges) Split(Stream content, int parts)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentOutOfRangeException.ThrowIfLessThan(parts, 1);
+        var total = content.Length;
+        var (header, headerEnd) = ReadHeader(content);
+        content.Position = headerEnd;
+        var boundaries = new List<(long Offset, long Row)> { (headerEnd, 2) };
+        var nextTarget = headerEnd + ((total - headerEnd) / parts);
+        var buffer = new byte[1 << 16];
+        var inQuotes = false;
+        var position = headerEnd;
+        var rows = 1L;
+        int read;
+        while ((read = content.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            for (var i = 0; i < read; i++, position++)
+            {
+                var b = buffer[i];
+                if (b == (byte)'"')
+                {
+                    inQuotes = !inQuotes;
+                }
+                else if (b == (byte)'\n' && !inQuotes)
+                {
                     rows++;
                     if (position + 1 >= nextTarget && boundaries.Count < parts && position + 1 < total)
                     {
@@ -58,14 +75,9 @@ public static class CsvRanges
             }
         }
 
-        if (headerEnd < 0)
-        {
-            headerEnd = total;
-            boundaries.Add((total, 2));
-        }
-
         var ranges = boundaries.Select((b, i) => new CsvRange(i, b.Offset, (i + 1 < boundaries.Count ? boundaries[i + 1].Offset : total) - b.Offset, b.Row)).ToList();
-        var text = System.Text.Encoding.UTF8.GetString([.. header]).TrimStart('\uFEFF').TrimEnd('\r', '\n');
-        return (text, ranges);
+        return (header, ranges);
     }
+
+    private static string Text(List<byte> bytes) => Encoding.UTF8.GetString([.. bytes]).TrimStart('\uFEFF').TrimEnd('\r', '\n');
 }

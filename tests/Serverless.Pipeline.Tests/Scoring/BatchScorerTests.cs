@@ -18,7 +18,7 @@ public sealed class BatchScorerTests(AzuriteFixture azurite) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var training = Customers(600, seed: 1, withLabel: true, badEvery: 0);
+        var training = SyntheticData.CustomersCsv(600, seed: 1, withLabel: true, badEvery: 0);
         var ingestor = new DatasetIngestor(new BlobContainerClient(azurite.ConnectionString, $"sc-{Guid.NewGuid():N}"[..24]), TimeProvider.System);
         var snapshot = await ingestor.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(training)), "train.csv", new IngestOptions(Label: "churned"), CancellationToken.None);
         _plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "churned");
@@ -30,7 +30,7 @@ public sealed class BatchScorerTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public void Score_WholeFile_PredictionsForValidRowsErrorsForTheRest()
     {
-        var input = Customers(2000, seed: 2, withLabel: false, badEvery: 97);
+        var input = SyntheticData.CustomersCsv(2000, seed: 2, withLabel: false, badEvery: 97);
         var (header, ranges) = CsvRanges.Split(new MemoryStream(Encoding.UTF8.GetBytes(input)), 1);
         var (predictions, errors, counts) = ScoreParts(input, header, ranges);
 
@@ -48,7 +48,7 @@ public sealed class BatchScorerTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public void Score_InParts_MergedInInputOrderEqualsWhole()
     {
-        var input = Customers(5000, seed: 3, withLabel: false, badEvery: 250);
+        var input = SyntheticData.CustomersCsv(5000, seed: 3, withLabel: false, badEvery: 250);
         var bytes = Encoding.UTF8.GetBytes(input);
         var (header, whole) = CsvRanges.Split(new MemoryStream(bytes), 1);
         var (_, parts) = CsvRanges.Split(new MemoryStream(bytes), 4);
@@ -116,27 +116,5 @@ public sealed class BatchScorerTests(AzuriteFixture azurite) : IAsyncLifetime
         }
 
         return (predictions.ToString(), errors.ToString(), ScoringCounts.Sum(counts));
-    }
-
-    private static string Customers(int rows, int seed, bool withLabel, int badEvery)
-    {
-        var random = new Random(seed);
-        var text = new StringBuilder(withLabel ? "customer_id,x1,x2,color,churned\n" : "customer_id,x1,x2,color\n");
-        string[] colors = ["red", "green", "blue"];
-        for (var i = 1; i <= rows; i++)
-        {
-            var (x1, x2) = (random.NextDouble() * 4 - 2, random.NextDouble() * 4 - 2);
-            var color = colors[random.Next(3)];
-            var x1Text = badEvery > 0 && i % badEvery == 0 ? "not-a-number" : x1.ToString("0.####", CultureInfo.InvariantCulture);
-            text.Append(CultureInfo.InvariantCulture, $"C-{i:0000},{x1Text},{x2:0.####},{color}");
-            if (withLabel)
-            {
-                text.Append(2 * x1 - x2 + (color == "red" ? 1 : 0) > 0.3 ? ",yes" : ",no");
-            }
-
-            text.Append('\n');
-        }
-
-        return text.ToString();
     }
 }

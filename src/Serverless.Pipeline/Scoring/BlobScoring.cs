@@ -1,0 +1,180 @@
+using System.Text;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+
+namespace Serverless.Pipeline.Scoring;
+
+/// <summary>Whether a file was scored.</summary>
+public enum BlobScoringStatus
+{
+    /// <summary>Every row was read: predictions for the good ones, errors for the rest.</summary>
+    Scored,
+
+    /// <summary>The file does not fit the model (missing input columns, no header); nothing was scored.</summary>
+    Rejected,
+}
+
+/// <summary>What scoring a blob did, and where its outputs are.</summary>
+public sealed record BlobScoringResult(
+    BlobScoringStatus Status,
+    IReadOnlyList<string> Columns,
+    string? KeyColumn,
+    ScoringCounts Counts,
+    IReadOnlyList<string> Problems,
+    string? Predictions,
+    string? Errors);
+
+/// <summary>
+/// Scores a CSV blob with a loaded model, streaming: the header is checked against the model's signature first, then
+/// the records flow through the <see cref="BatchScorer"/> into <c>{prefix}/predictions.csv</c> (row, key, prediction,
+/// probability) and <c>{prefix}/errors.csv</c> (row, reason). The input is read under its ETag, so a file replaced
+/// mid-read fails instead of mixing versions, and it is never changed.
+/// </summary>
+public static class BlobScoring
+{
+    private const int WriteBuffer = 1 << 20;
+    private const int ReadBuffer = 4 * 1024 * 1024;
+
+    /// <summary>Scores <paramref name="input"/> (at <paramref name="etag"/>) into <paramref name="output"/> under <paramref name="prefix"/>.</summary>
+    public static async Task<BlobScoringResult> ScoreAsync(BlobClient input, ETag etag, LoadedModel model, BlobContainerClient output, string prefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(output);
+        var file = $"{input.BlobContainerName}/{input.Name}";
+        var conditions = new BlobRequestConditions { IfMatch = etag };
+        string header;
+        long headerLength;
+        await using (var head = await input.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = conditions, BufferSize = 64 * 1024 }, cancellationToken))
+        {
+            (header, headerLength) = CsvRanges.ReadHeader(head);
+        }
+
+        var columns = header.Length == 0 ? [] : BatchScorer.ParseHeader(header);
+        var version = model.Version;
+        var missing = version.Signature.MissingInputs(columns);
+        if (columns.Length == 0 || missing.Count > 0)
+        {
+            var problem = columns.Length == 0
+                ? $"{file}: the file is empty; it needs a header row with the columns {string.Join(", ", version.Signature.Inputs.Select(i => i.Name))}."
+                : $"{file}, row 1: no column {string.Join(", ", missing.Select(m => $"'{m}'"))}, which model '{version.Name}' version {version.Version} needs (its inputs: {string.Join(", ", version.Signature.Inputs.Select(i => i.Name))}).";
+            return new BlobScoringResult(BlobScoringStatus.Rejected, columns, null, new ScoringCounts(0, 0, 0, TimeSpan.Zero), [problem], null, null);
+        }
+
+        var key = KeyColumn(model, columns);
+        var (predictionsBlob, errorsBlob) = (output.GetBlobClient($"{prefix}/predictions.csv"), output.GetBlobClient($"{prefix}/errors.csv"));
+        await using var records = await input.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = conditions, Position = headerLength, BufferSize = ReadBuffer }, cancellationToken);
+        var counts = await ScoreToAsync(records, model, header, 2, key, predictionsBlob, errorsBlob, withHeaders: true, cancellationToken);
+        return new BlobScoringResult(BlobScoringStatus.Scored, columns, key, counts, [], predictionsBlob.Name, errorsBlob.Name);
+    }
+
+    /// <summary>
+    /// Cuts a blob into up to <paramref name="parts"/> ranges at record boundaries (one streaming pass), for workers
+    /// that each score one range with <see cref="ScorePartAsync"/>.
+    /// </summary>
+    public static async Task<(string Header, IReadOnlyList<CsvRange> Ranges)> PlanPartsAsync(BlobClient input, ETag etag, int parts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        await using var content = await input.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = new BlobRequestConditions { IfMatch = etag }, BufferSize = ReadBuffer }, cancellationToken);
+        return await Task.Run(() => CsvRanges.Split(content, parts), cancellationToken);
+    }
+
+    /// <summary>Scores one range into <c>{prefix}/parts/{index}/</c> (no header lines), for <see cref="MergeAsync"/> to join in order.</summary>
+    public static async Task<ScoringCounts> ScorePartAsync(BlobClient input, ETag etag, LoadedModel model, string header, CsvRange range, BlobContainerClient output, string prefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(range);
+        ArgumentNullException.ThrowIfNull(output);
+        var key = KeyColumn(model, BatchScorer.ParseHeader(header));
+        await using var content = await input.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = new BlobRequestConditions { IfMatch = etag }, Position = range.Offset, BufferSize = ReadBuffer }, cancellationToken);
+        await using var records = new BoundedStream(content, range.Length);
+        return await ScoreToAsync(records, model, header, range.FirstRow, key, output.GetBlobClient(PartName(prefix, range.Index, "predictions.csv")), output.GetBlobClient(PartName(prefix, range.Index, "errors.csv")), withHeaders: false, cancellationToken);
+    }
+
+    /// <summary>Joins the parts' outputs in range order into <c>{prefix}/predictions.csv</c> and <c>errors.csv</c>, with headers, and deletes the parts.</summary>
+    public static async Task<(string Predictions, string Errors)> MergeAsync(LoadedModel model, string header, int parts, BlobContainerClient output, string prefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(output);
+        var key = KeyColumn(model, BatchScorer.ParseHeader(header));
+        foreach (var (file, firstLine) in new[] { ("predictions.csv", model.Batch.PredictionHeader(key)), ("errors.csv", "row,reason") })
+        {
+            await using var merged = await output.GetBlobClient($"{prefix}/{file}").OpenWriteAsync(overwrite: true, new BlobOpenWriteOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv" }, BufferSize = ReadBuffer }, cancellationToken);
+            await merged.WriteAsync(Encoding.UTF8.GetBytes(firstLine + "\n"), cancellationToken);
+            for (var i = 0; i < parts; i++)
+            {
+                var part = output.GetBlobClient(PartName(prefix, i, file));
+                await using (var content = await part.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { BufferSize = ReadBuffer }, cancellationToken))
+                {
+                    await content.CopyToAsync(merged, cancellationToken);
+                }
+
+                await part.DeleteIfExistsAsync(cancellationToken: cancellationToken);
+            }
+        }
+
+        return ($"{prefix}/predictions.csv", $"{prefix}/errors.csv");
+    }
+
+    /// <summary>The key column of the prediction lines: the first column the plan dropped as an identifier that the input has.</summary>
+    private static string? KeyColumn(LoadedModel model, IReadOnlyCollection<string> columns) =>
+        model.Version.Plan.Dropped.FirstOrDefault(d => columns.Contains(d, StringComparer.OrdinalIgnoreCase));
+
+    private static string PartName(string prefix, int index, string file) => $"{prefix}/parts/{index:D5}/{file}";
+
+    private static async Task<ScoringCounts> ScoreToAsync(Stream records, LoadedModel model, string header, long firstRow, string? key, BlobClient predictionsBlob, BlobClient errorsBlob, bool withHeaders, CancellationToken cancellationToken)
+    {
+        var options = new BlobOpenWriteOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv" }, BufferSize = ReadBuffer };
+        await using var predictions = new StreamWriter(await predictionsBlob.OpenWriteAsync(overwrite: true, options, cancellationToken), new UTF8Encoding(false), WriteBuffer) { NewLine = "\n" };
+        await using var errors = new StreamWriter(await errorsBlob.OpenWriteAsync(overwrite: true, options, cancellationToken), new UTF8Encoding(false), WriteBuffer) { NewLine = "\n" };
+        if (withHeaders)
+        {
+            await predictions.WriteLineAsync(model.Batch.PredictionHeader(key));
+            await errors.WriteLineAsync("row,reason");
+        }
+
+        // The scorer reads and writes synchronously (ML.NET cursors): off the caller's thread.
+        return await Task.Run(() => model.Batch.Score(records, header, firstRow, key, predictions, errors), cancellationToken);
+    }
+
+    /// <summary>Reads at most a given number of bytes of another stream.</summary>
+    private sealed class BoundedStream(Stream inner, long length) : Stream
+    {
+        private readonly long _length = length;
+        private long _left = length;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => _length;
+
+        public override long Position { get => _length - _left; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_left <= 0)
+            {
+                return 0;
+            }
+
+            var read = inner.Read(buffer, offset, (int)Math.Min(count, _left));
+            _left -= read;
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

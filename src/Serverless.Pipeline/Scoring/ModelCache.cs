@@ -1,0 +1,208 @@
+using System.Globalization;
+using Microsoft.Extensions.ObjectPool;
+using Microsoft.ML;
+using Serverless.Pipeline.Registry;
+using Serverless.Pipeline.Training;
+
+namespace Serverless.Pipeline.Scoring;
+
+/// <summary>One online prediction: the predicted class or value and, for classifiers, its probability; or why the row could not be scored.</summary>
+public sealed record OnlinePrediction(string? Prediction, double? Probability, string? Error);
+
+/// <summary>
+/// A model version loaded for serving: a <see cref="BatchScorer"/> for files, and a pool of prediction engines for
+/// single rows (a <c>PredictionEngine</c> is not thread-safe; the pool gives each caller its own).
+/// </summary>
+public sealed class LoadedModel
+{
+    private readonly Func<FeatureRow, OnlinePrediction> _predict;
+
+    internal LoadedModel(ModelVersion version, byte[] artifact)
+    {
+        Version = version;
+        Batch = new BatchScorer(new MemoryStream(artifact), version.Plan);
+        var plan = version.Plan;
+        var schema = FeatureRowBuilder.Schema(plan);
+        var ml = Batch.Context;
+        var model = Batch.Model;
+        _predict = plan.Task switch
+        {
+            MlTask.BinaryClassification => Pooled<BinaryOutput>(ml, model, schema, o => new OnlinePrediction(plan.Classes.Count == 2 ? plan.Classes[o.PredictedLabel ? 1 : 0] : o.PredictedLabel.ToString(CultureInfo.InvariantCulture), o.Probability, null)),
+            MlTask.MulticlassClassification => Pooled<MulticlassOutput>(ml, model, schema, o => new OnlinePrediction(o.PredictedLabel, o.Score.Length > 0 ? o.Score.Max() : null, null)),
+            _ => Pooled<RegressionOutput>(ml, model, schema, o => new OnlinePrediction(o.Score.ToString("R", CultureInfo.InvariantCulture), null, null)),
+        };
+    }
+
+    /// <summary>The version served.</summary>
+    public ModelVersion Version { get; }
+
+    /// <summary>The file scorer of this version.</summary>
+    public BatchScorer Batch { get; }
+
+    /// <summary>
+    /// Predicts each row (column name → value as text; a missing column or empty value is a missing value). Rows that
+    /// cannot be read get an error naming the column; the others are unaffected. Safe to call from many threads.
+    /// </summary>
+    public IReadOnlyList<OnlinePrediction> Predict(IReadOnlyList<IReadOnlyDictionary<string, string?>> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var inputs = Version.Signature.Inputs.Select(i => i.Name).ToArray();
+        var builder = new FeatureRowBuilder(Version.Plan, inputs);
+        var results = new OnlinePrediction[rows.Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = new Dictionary<string, string?>(rows[i], StringComparer.OrdinalIgnoreCase);
+            var fields = inputs.Select(name => row.GetValueOrDefault(name) ?? string.Empty).ToArray();
+            var features = builder.TryBuild(fields, i + 1, out var error);
+            results[i] = features is null
+                ? new OnlinePrediction(null, null, $"row {i + 1}: {ColumnNamed(error!, inputs)}")
+                : _predict(features);
+        }
+
+        return results;
+    }
+
+    /// <summary>Pools engines over one loaded transformer: each Get/Return pair is one caller's engine.</summary>
+    private static Func<FeatureRow, OnlinePrediction> Pooled<TOutput>(MLContext ml, ITransformer model, Microsoft.ML.Data.SchemaDefinition schema, Func<TOutput, OnlinePrediction> map)
+        where TOutput : class, new()
+    {
+        var pool = new DefaultObjectPool<PredictionEngine<FeatureRow, TOutput>>(new EnginePolicy<TOutput>(ml, model, schema), Environment.ProcessorCount * 2);
+        return row =>
+        {
+            var engine = pool.Get();
+            try
+            {
+                return map(engine.Predict(row));
+            }
+            finally
+            {
+                pool.Return(engine);
+            }
+        };
+    }
+
+    /// <summary>Errors name columns by position ("column 2"); online callers sent names, so name it.</summary>
+    private static string ColumnNamed(string error, string[] inputs)
+    {
+        const string prefix = "column ";
+        if (error.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            var colon = error.IndexOf(':', StringComparison.Ordinal);
+            if (colon > prefix.Length && int.TryParse(error.AsSpan(prefix.Length, colon - prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var position) && position >= 1 && position <= inputs.Length)
+            {
+                return $"'{inputs[position - 1]}'{error[colon..]}";
+            }
+        }
+
+        return error;
+    }
+
+    private sealed class EnginePolicy<TOutput>(MLContext ml, ITransformer model, Microsoft.ML.Data.SchemaDefinition schema) : PooledObjectPolicy<PredictionEngine<FeatureRow, TOutput>>
+        where TOutput : class, new()
+    {
+        public override PredictionEngine<FeatureRow, TOutput> Create() => ml.Model.CreatePredictionEngine<FeatureRow, TOutput>(model, inputSchemaDefinition: schema);
+
+        public override bool Return(PredictionEngine<FeatureRow, TOutput> obj) => true;
+    }
+
+    private sealed class BinaryOutput
+    {
+        public bool PredictedLabel { get; set; }
+
+        public float Probability { get; set; }
+    }
+
+    private sealed class MulticlassOutput
+    {
+        public string PredictedLabel { get; set; } = string.Empty;
+
+        public float[] Score { get; set; } = [];
+    }
+
+    private sealed class RegressionOutput
+    {
+        public float Score { get; set; }
+    }
+}
+
+/// <summary>
+/// Model versions loaded on first use and kept for serving, at most <c>capacity</c> of them: the least recently used
+/// is evicted when another is loaded. Concurrent first requests for one version load it once. Artifacts are checked
+/// against their registered SHA-256 before they serve.
+/// </summary>
+public sealed class ModelCache(ModelRegistry registry, int capacity = 8)
+{
+    private readonly Lock _gate = new();
+    private readonly LinkedList<string> _recency = new();
+    private readonly Dictionary<string, (LinkedListNode<string> Node, Lazy<Task<LoadedModel>> Load)> _entries = new(StringComparer.Ordinal);
+
+    /// <summary>The loaded (or loading) versions as name/version, most recently used first.</summary>
+    public IReadOnlyList<string> Loaded
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _recency];
+            }
+        }
+    }
+
+    /// <summary>A version, loaded if it is not yet; throws <see cref="ModelRegistryConflictException"/> for a version that does not exist or cannot serve.</summary>
+    public Task<LoadedModel> GetAsync(string name, int version, CancellationToken cancellationToken)
+    {
+        var key = $"{name}/{version}";
+        Lazy<Task<LoadedModel>> load;
+        lock (_gate)
+        {
+            if (_entries.TryGetValue(key, out var entry))
+            {
+                _recency.Remove(entry.Node);
+                _recency.AddFirst(entry.Node);
+                load = entry.Load;
+            }
+            else
+            {
+                load = new Lazy<Task<LoadedModel>>(() => LoadAsync(name, version, key, cancellationToken));
+                _entries[key] = (_recency.AddFirst(key), load);
+                while (_entries.Count > capacity && _recency.Last is { } oldest)
+                {
+                    _entries.Remove(oldest.Value);
+                    _recency.RemoveLast();
+                }
+            }
+        }
+
+        return load.Value;
+    }
+
+    /// <summary>The version an alias points at, loaded; null when the model or alias does not exist.</summary>
+    public async Task<LoadedModel?> GetByAliasAsync(string name, string alias, CancellationToken cancellationToken)
+    {
+        var model = await registry.GetModelAsync(name, cancellationToken);
+        return model is not null && model.Aliases.TryGetValue(alias, out var version) ? await GetAsync(name, version, cancellationToken) : null;
+    }
+
+    private async Task<LoadedModel> LoadAsync(string name, int version, string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var found = await registry.GetVersionAsync(name, version, cancellationToken)
+                ?? throw new ModelRegistryConflictException($"Model '{name}' has no version {version}.");
+            return new LoadedModel(found, await registry.DownloadArtifactAsync(found, cancellationToken));
+        }
+        catch
+        {
+            // A failed load is not cached: the next request tries again.
+            lock (_gate)
+            {
+                if (_entries.Remove(key, out var entry))
+                {
+                    _recency.Remove(entry.Node);
+                }
+            }
+
+            throw;
+        }
+    }
+}
