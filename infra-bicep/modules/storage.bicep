@@ -15,12 +15,14 @@ param name string
 @description('Container that holds the app\'s deployment package (Flex Consumption).')
 param deploymentContainerName string
 
-@description('Containers of the pipeline: datasets, scoring input and output, model artifacts, Event Grid dead letters.')
+@description('Containers of the pipeline: datasets and their snapshots, scoring input and output, model artifacts, run outputs (trial models, reports), Event Grid dead letters.')
 param containerNames array = [
   'datasets'
+  'snapshots'
   'score-in'
   'score-out'
   'models'
+  'runs'
   'eventgrid-deadletter'
 ]
 

@@ -11,10 +11,39 @@ public sealed class PipelineOptions
     /// <summary>The container the blob trigger watches; fixed in the trigger path, so it is a constant, not a setting.</summary>
     public const string ScoringInputContainer = "score-in";
 
+    /// <summary>Training inputs: <c>POST /api/training</c> names a blob here.</summary>
+    public const string DatasetsContainer = "datasets";
+
+    /// <summary>Immutable dataset snapshots (<c>snapshots/{sha256}/</c>).</summary>
+    public const string SnapshotsContainer = "snapshots";
+
+    /// <summary>Registered model artifacts (<c>{model}/{version}/model.zip</c>).</summary>
+    public const string ModelsContainer = "models";
+
+    /// <summary>Run outputs: trial models, the refitted model, the evaluation report.</summary>
+    public const string RunsContainer = "runs";
+
     /// <summary>Where scoring results go: <c>{container}/{input name}/summary.json</c> and the result files.</summary>
     [Required]
     [RegularExpression("^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$", ErrorMessage = "Pipeline:ScoringOutputContainer must be a valid container name.")]
     public string ScoringOutputContainer { get; set; } = "score-out";
+
+    /// <summary>The alias whose version scores dropped files and online requests by default.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$", ErrorMessage = "Pipeline:ServingAlias must be letters, digits, '-' or '_'.")]
+    public string ServingAlias { get; set; } = "champion";
+
+    /// <summary>How many model versions a worker keeps loaded for scoring (least recently used evicted).</summary>
+    [Range(1, 64)]
+    public int ModelCacheCapacity { get; set; } = 8;
+
+    /// <summary>The retrain schedule retrains a serving version older than this many days.</summary>
+    [Range(1, 3650)]
+    public int RetrainMaxModelAgeDays { get; set; } = 30;
+
+    /// <summary>The retrain schedule retrains when a column of the latest scored batch drifted past this PSI (0.25: shifted).</summary>
+    [Range(0.01, 10)]
+    public double RetrainPsiThreshold { get; set; } = 0.25;
 }
 
 /// <summary>Telemetry settings, section <c>Telemetry</c>.</summary>

@@ -4,10 +4,14 @@ using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using Serverless.Functions.Scoring;
+using Serverless.Pipeline.Evaluation;
+using Serverless.Pipeline.Scoring;
+using Serverless.Pipeline.Training;
 using Serverless.Storage;
 
 namespace Serverless.Functions.Hosting;
@@ -18,7 +22,7 @@ public static class ServerlessPipelineExtensions
     /// <summary>The activity source of the app's own spans.</summary>
     public const string ActivitySourceName = "Serverless.Pipeline";
 
-    /// <summary>Adds the pipeline's options, storage clients, health checks and telemetry.</summary>
+    /// <summary>Adds the pipeline's options, storage clients, the ML library's services, health checks and telemetry.</summary>
     public static TBuilder AddServerlessPipeline<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
@@ -33,7 +37,11 @@ public static class ServerlessPipelineExtensions
         // camelCase JSON in and out, as most HTTP APIs; the worker's serializer is built from these options on both hosts.
         services.Configure<JsonSerializerOptions>(json => json.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
         services.AddStorageClients();
-        services.AddSingleton<CsvInputInspector>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<PipelineStore>();
+        services.AddSingleton<TrialRunner>();
+        services.AddSingleton<ModelEvaluator>();
+        services.AddSingleton(sp => new ModelCache(sp.GetRequiredService<PipelineStore>().Registry, sp.GetRequiredService<IOptions<PipelineOptions>>().Value.ModelCacheCapacity));
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
 
         builder.AddServerlessTelemetry();

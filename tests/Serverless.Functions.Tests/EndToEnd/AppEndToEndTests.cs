@@ -1,28 +1,40 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using Azure;
+using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Triggers.Blob;
+using Serverless.Functions.Triggers.Durable;
 using Serverless.Functions.Triggers.Http;
 using Serverless.Functions.Triggers.Timer;
+using Serverless.Pipeline.Tracking;
 using Serverless.Testing;
 
 namespace Serverless.Functions.Tests.EndToEnd;
 
-/// <summary>The app's own functions on the local runtime and a real Azurite, as a user runs them.</summary>
+/// <summary>
+/// The app's own functions on the local runtime, a real Azurite and real ML.NET, as a user drives them: upload a
+/// dataset, train over HTTP, follow the run, read its report, score rows online, drop a file to score, retrain.
+/// </summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan TrainingPatience = TimeSpan.FromMinutes(3);
 
     private readonly string _output = $"out-{Guid.NewGuid():N}"[..24];
+    private readonly string _model = $"churn-{Guid.NewGuid():N}"[..16];
     private TestFunctionsHost _host = null!;
 
-    public async Task InitializeAsync() =>
+    public async Task InitializeAsync()
+    {
         _host = await TestFunctionsHost.StartAsync(
-            [typeof(Health), typeof(ScoreOnBlobDrop), typeof(RetrainOnSchedule), typeof(ScoringFiles)],
+            [typeof(Health), typeof(ScoreOnBlobDrop), typeof(RetrainOnSchedule), typeof(ScoringFiles), typeof(TrainingRuns), typeof(Models), typeof(TrainModelOrchestrator), typeof(TrainingActivities)],
             new Dictionary<string, string?>
             {
                 ["AzureWebJobsStorage"] = azurite.ConnectionString,
@@ -32,6 +44,8 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
                 ["LocalHost:HostId"] = $"e2e-{Guid.NewGuid():N}"[..20],
             },
             builder => builder.AddServerlessPipeline());
+        _host.Http.DefaultRequestHeaders.Add("x-functions-key", TestFunctionsHost.FunctionKey);
+    }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
@@ -46,23 +60,110 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("storage").GetProperty("status").GetString());
     }
 
+    /// <summary>The main job: train from HTTP, then score a dropped file and single rows with the champion.</summary>
     [Fact]
-    public async Task DropCsv_SummaryWritten_InputUntouched()
+    public async Task TrainOverHttp_ThenScoreAFileAndRows_WithTheChampion()
+    {
+        var status = await TrainAsync(SyntheticData.CustomersCsv(800, seed: 1, withLabel: true, badEvery: 0), earlyTermination: true);
+
+        Assert.Equal("Completed", status.GetProperty("runtimeStatus").GetString());
+        var output = status.GetProperty("output");
+        Assert.Equal(1, output.GetProperty("version").GetInt32());
+        Assert.True(output.GetProperty("promoted").GetBoolean());
+        Assert.Equal(6, output.GetProperty("trials").GetInt32());
+        Assert.InRange(output.GetProperty("metrics").GetProperty("cv_auc").GetDouble(), 0.9, 1.0);
+        Assert.Equal("completed", status.GetProperty("customStatus").GetProperty("stage").GetString());
+        Assert.Equal(6, status.GetProperty("customStatus").GetProperty("trialsDone").GetInt32());
+
+        var runId = status.GetProperty("instanceId").GetString()!;
+        using var report = await _host.Http.GetAsync($"api/runs/{runId}/report");
+        var html = await report.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, report.StatusCode);
+        Assert.StartsWith("text/html", report.Content.Headers.ContentType!.ToString(), StringComparison.Ordinal);
+        Assert.Contains("data:image/png;base64,", html, StringComparison.Ordinal);
+        Assert.Contains("Trials against auc", html.Replace("alt=\"trials.png\"", "Trials against auc", StringComparison.Ordinal), StringComparison.Ordinal);
+
+        var trials = await TrialRunsAsync(runId);
+        Assert.Equal(6, trials.Count);
+        Assert.All(trials, t => Assert.Contains(t.Status, new[] { RunStatus.Completed, RunStatus.Stopped }));
+
+        using var model = await _host.Http.GetAsync($"api/models/{_model}");
+        var registered = await model.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(1, registered.GetProperty("model").GetProperty("aliases").GetProperty("champion").GetInt32());
+        Assert.Equal(["x1", "x2", "color"], registered.GetProperty("versions")[0].GetProperty("signature").GetProperty("inputs").EnumerateArray().Select(i => i.GetProperty("name").GetString()));
+
+        using var predicted = await _host.Http.PostAsJsonAsync($"api/models/{_model}/predict", new { rows = new object[] { new { x1 = 1.8, x2 = -1.5, color = "red" }, new { x1 = "oops", x2 = 0, color = "blue" } } });
+        var predictions = (await predicted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("predictions");
+        Assert.Equal(HttpStatusCode.OK, predicted.StatusCode);
+        Assert.Equal("yes", predictions[0].GetProperty("prediction").GetString());
+        Assert.Equal("row 2: 'x1': 'oops' is not a number", predictions[1].GetProperty("error").GetString());
+
+        var input = $"{_model}/batch-{Guid.NewGuid():N}.csv";
+        using var accepted = await _host.Http.PutAsync($"api/scoring/inputs/{input}", new StringContent(SyntheticData.CustomersCsv(3000, seed: 4, withLabel: false, badEvery: 500)));
+        var summary = await ReadSummaryAsync(input);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.Equal("scored", summary.GetProperty("status").GetString());
+        Assert.Equal((3000, 2994, 6), (summary.GetProperty("rowsIn").GetInt64(), summary.GetProperty("rowsScored").GetInt64(), summary.GetProperty("rowsRejected").GetInt64()));
+        Assert.Equal(1, summary.GetProperty("modelVersion").GetInt32());
+        Assert.True(summary.GetProperty("drift").GetArrayLength() >= 2);
+
+        var lines = (await _host.Http.GetStringAsync($"api/scoring/results/{input}?file=predictions.csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var errors = (await _host.Http.GetStringAsync($"api/scoring/results/{input}?file=errors.csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("row,customer_id,prediction,probability", lines[0]);
+        Assert.Equal(2995, lines.Length);
+        Assert.Equal(["row,reason", "501,column 2: 'not-a-number' is not a number"], errors[..2]);
+        Assert.Equal(7, errors.Length);
+    }
+
+    [Fact]
+    public async Task Train_LabelWithOneClass_RunFailsNamingTheFileAndColumnAndIsTrackedFailed()
+    {
+        var csv = new StringBuilder("x1,churned\n");
+        for (var i = 0; i < 50; i++)
+        {
+            csv.Append(i).Append(",no\n");
+        }
+
+        var status = await TrainAsync(csv.ToString(), earlyTermination: false);
+        var runId = status.GetProperty("instanceId").GetString()!;
+        var run = await new RunTracker(new TableServiceClient(azurite.ConnectionString), TimeProvider.System).GetAsync(_model, runId, CancellationToken.None);
+
+        Assert.Equal("Failed", status.GetProperty("runtimeStatus").GetString());
+        var message = status.GetProperty("output").GetString();
+        Assert.Contains($"datasets/{_model}.csv", message, StringComparison.Ordinal);
+        Assert.Contains("'churned' has a single class ('no')", message, StringComparison.Ordinal);
+        Assert.Equal("ingesting", status.GetProperty("customStatus").GetProperty("stage").GetString());
+        Assert.Equal(RunStatus.Failed, run!.Status);
+    }
+
+    [Fact]
+    public async Task StartTraining_BadRequest_400NamingEachProblem()
+    {
+        using var response = await _host.Http.PostAsJsonAsync("api/training", new { model = "bad name", dataset = "../x.csv", label = "", sweep = new { sampler = "grid", trainers = new[] { "LightGbm" } } });
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var problems = problem.GetProperty("problems").EnumerateArray().Select(p => p.GetString()!).ToList();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(problems, p => p.StartsWith("model:", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("dataset:", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("label:", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("sweep: Grid sampling takes only choice", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task DropCsv_NoSuchModel_RejectedSummaryInputUntouched()
     {
         var input = new BlobContainerClient(azurite.ConnectionString, PipelineOptions.ScoringInputContainer);
         await input.CreateIfNotExistsAsync();
-        var name = $"{Guid.NewGuid():N}/customers.csv";
+        var name = $"nomodel{Guid.NewGuid():N}/customers.csv";
         var blob = input.GetBlobClient(name);
-        await blob.UploadAsync(BinaryData.FromString("id,name,spend\n1,\"Ann\nSmith\",3.5\n2,Bob\n3,Cy,9\n"));
+        await blob.UploadAsync(BinaryData.FromString("x1,x2,color\n1,2,red\n"));
         var etag = (await blob.GetPropertiesAsync()).Value.ETag;
 
         var summary = await ReadSummaryAsync(name);
 
         Assert.Equal("rejected", summary.GetProperty("status").GetString());
-        Assert.Equal(3, summary.GetProperty("rows").GetInt64());
-        Assert.Equal(1, summary.GetProperty("malformedRows").GetInt64());
-        Assert.Equal(["id", "name", "spend"], summary.GetProperty("columns").EnumerateArray().Select(c => c.GetString()));
-        Assert.Contains($"score-in/{name}, row 3", summary.GetProperty("problems")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains($"model '{name.Split('/')[0]}' has no 'champion' version", summary.GetProperty("problems")[0].GetString(), StringComparison.Ordinal);
         Assert.Equal(etag, (await blob.GetPropertiesAsync()).Value.ETag);
     }
 
@@ -71,41 +172,113 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         var input = new BlobContainerClient(azurite.ConnectionString, PipelineOptions.ScoringInputContainer);
         await input.CreateIfNotExistsAsync();
-        var name = $"{Guid.NewGuid():N}.json";
+        var name = $"{Guid.NewGuid():N}/data.json";
         await input.UploadBlobAsync(name, BinaryData.FromString("{}"));
 
         var summary = await ReadSummaryAsync(name);
 
         Assert.Equal("rejected", summary.GetProperty("status").GetString());
-        Assert.Contains("only .csv", summary.GetProperty("problems")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("only .csv", summary.GetProperty("problems")[0].GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task PutCsvOverHttp_BlobTriggerRuns_ResultServedOverHttp()
+    public async Task PutCsvOverHttp_KeyAndNameChecked()
     {
-        var name = $"{Guid.NewGuid():N}/orders.csv";
-        _host.Http.DefaultRequestHeaders.Add("x-functions-key", TestFunctionsHost.FunctionKey);
-
         using var withoutKey = new HttpClient { BaseAddress = _host.Http.BaseAddress };
-        using var noKey = await withoutKey.PutAsync($"api/scoring/inputs/{name}", new StringContent("a\n1\n"));
-        using var badName = await _host.Http.PutAsync("api/scoring/inputs/bad%5Cname.csv", new StringContent("a\n1\n"));
-        using var accepted = await _host.Http.PutAsync($"api/scoring/inputs/{name}", new StringContent("a,b\n1,2\n3,4\n"));
-        var resultUrl = accepted.Headers.Location!;
-        var result = await Eventually.PollAsync(
-            async () =>
-            {
-                using var response = await _host.Http.GetAsync(resultUrl);
-                return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<JsonElement>() : (JsonElement?)null;
-            },
-            r => r is not null,
-            Patience,
-            "the result over HTTP");
+        using var noKey = await withoutKey.PutAsync($"api/scoring/inputs/{_model}/a.csv", new StringContent("a\n1\n"));
+        using var badName = await _host.Http.PutAsync("api/scoring/inputs/m/bad%5Cname.csv", new StringContent("a\n1\n"));
+        using var noModelFolder = await _host.Http.PutAsync("api/scoring/inputs/top-level.csv", new StringContent("a\n1\n"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, badName.StatusCode);
-        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        Assert.Equal("received", result!.Value.GetProperty("status").GetString());
-        Assert.Equal(2, result.Value.GetProperty("rows").GetInt64());
+        Assert.Equal(HttpStatusCode.BadRequest, noModelFolder.StatusCode);
+    }
+
+    /// <summary>A batch far from the training data drifts; the schedule then retrains, and the new version is registered.</summary>
+    [Fact]
+    public async Task RetrainSchedule_AfterADriftedBatch_StartsARetrainThatRegistersVersionTwo()
+    {
+        await TrainAsync(SyntheticData.CustomersCsv(500, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
+        var shifted = new StringBuilder("customer_id,x1,x2,color\n");
+        for (var i = 0; i < 500; i++)
+        {
+            shifted.Append("C-").Append(i).Append(',').Append(6 + (i % 7)).Append(",-5,green\n");
+        }
+
+        var input = $"{_model}/drifted.csv";
+        await _host.Http.PutAsync($"api/scoring/inputs/{input}", new StringContent(shifted.ToString()));
+        var summary = await ReadSummaryAsync(input);
+        Assert.Contains(summary.GetProperty("drift").EnumerateArray(), d => d.GetProperty("column").GetString() == "x1" && d.GetProperty("psi").GetDouble() > 0.25);
+
+        var retrain = ActivatorUtilities.CreateInstance<RetrainOnSchedule>(_host.Services);
+        var client = _host.Services.GetRequiredService<DurableTaskClient>();
+        await retrain.RunAsync(new Microsoft.Azure.Functions.Worker.TimerInfo(), client, CancellationToken.None);
+        await retrain.RunAsync(new Microsoft.Azure.Functions.Worker.TimerInfo(), client, CancellationToken.None);
+
+        var runs = await Eventually.PollAsync(
+            async () =>
+            {
+                var list = new List<OrchestrationMetadata>();
+                await foreach (var instance in client.GetAllInstancesAsync(new OrchestrationQuery { InstanceIdPrefix = $"{_model}-", FetchInputsAndOutputs = true }))
+                {
+                    list.Add(instance);
+                }
+
+                return list;
+            },
+            list => list.Count == 2 && list.All(i => i.RuntimeStatus == OrchestrationRuntimeStatus.Completed),
+            TrainingPatience,
+            "the retrain run to complete");
+        var retrainRun = runs.Single(r => r.InstanceId.EndsWith("-retrain", StringComparison.Ordinal));
+        var result = JsonDocument.Parse(retrainRun.SerializedOutput!).RootElement;
+
+        Assert.Equal(2, result.GetProperty("version").GetInt32());
+        Assert.Contains("column 'x1' drifted", JsonDocument.Parse(retrainRun.SerializedInput!).RootElement.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    private async Task<JsonElement> TrainAsync(string csv, bool earlyTermination)
+    {
+        using var uploaded = await _host.Http.PutAsync($"api/datasets/{_model}.csv", new StringContent(csv));
+        Assert.Equal(HttpStatusCode.Created, uploaded.StatusCode);
+        var request = new Dictionary<string, object?>
+        {
+            ["model"] = _model,
+            ["dataset"] = $"{_model}.csv",
+            ["label"] = "churned",
+            ["sweep"] = new { sampler = "sobol", maxTrials = 6, trainers = new[] { "LightGbm", "Lbfgs" } },
+            ["maxConcurrentTrials"] = 3,
+            ["folds"] = 3,
+            ["earlyTermination"] = earlyTermination ? new { policy = "median", steps = 2 } : null,
+        };
+        using var started = await _host.Http.PostAsJsonAsync("api/training", request);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var statusUrl = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("statusQueryGetUri").GetString()!;
+
+        // The status URL carries its own (system) key; a function key in a header would take precedence and not open it.
+        // As in Durable Functions, the status answer is 202 while running, 200 when completed, 400 when failed.
+        using var plain = new HttpClient();
+        return await Eventually.PollAsync(
+            async () => await (await plain.GetAsync(statusUrl)).Content.ReadFromJsonAsync<JsonElement>(),
+            s => s.GetProperty("runtimeStatus").GetString() is "Completed" or "Failed" or "Terminated",
+            TrainingPatience,
+            "the training run to end");
+    }
+
+    private async Task<List<TrackedRun>> TrialRunsAsync(string runId)
+    {
+        var tracker = new RunTracker(new TableServiceClient(azurite.ConnectionString), TimeProvider.System);
+        var runs = new List<TrackedRun>();
+        for (var i = 0; i < 100; i++)
+        {
+            if (await tracker.GetAsync(_model, TrainingActivities.TrialRunId(runId, i), CancellationToken.None) is not { } run)
+            {
+                break;
+            }
+
+            runs.Add(run);
+        }
+
+        return runs;
     }
 
     private async Task<JsonElement> ReadSummaryAsync(string name)

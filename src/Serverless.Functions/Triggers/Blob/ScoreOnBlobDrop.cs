@@ -1,22 +1,29 @@
 using System.Text.Json;
 using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Functions.Hosting;
-using Serverless.Functions.Scoring;
+using Serverless.Functions.Training;
+using Serverless.Pipeline.Monitoring;
+using Serverless.Pipeline.Registry;
+using Serverless.Pipeline.Scoring;
 using Serverless.Storage;
 
 namespace Serverless.Functions.Triggers.Blob;
 
 /// <summary>
-/// A CSV dropped under <c>score-in/</c> is checked (columns, rows, malformed rows) and a <c>summary.json</c> is written
-/// to <c>score-out/{name}/</c>. The input blob is only read, never changed. Scoring with the champion model extends
-/// this function once the registry exists; today the summary says the file was received and what it holds.
+/// A CSV dropped at <c>score-in/{model}/{file}.csv</c> is scored with the model's serving-alias version (champion by
+/// default), streaming: <c>score-out/{model}/{file}.csv/predictions.csv</c> (row, key, prediction, probability),
+/// <c>errors.csv</c> (row, reason) and <c>summary.json</c> (counts, duration, model version, problems). The input is
+/// read under its ETag and never changed. A file the model cannot take (no such model, missing columns) gets a
+/// summary with status <c>rejected</c> and the reason, not a retry.
 /// </summary>
-public sealed class ScoreOnBlobDrop(CsvInputInspector inspector, StorageClientFactory clients, IOptions<PipelineOptions> options, ILogger<ScoreOnBlobDrop> logger)
+public sealed class ScoreOnBlobDrop(ModelCache models, PipelineStore store, StorageClientFactory clients, IOptions<PipelineOptions> options, TimeProvider time, ILogger<ScoreOnBlobDrop> logger)
 {
+    /// <summary>How many rows of a batch are profiled to measure drift.</summary>
+    public const int MonitoredRows = 50_000;
+
     private static readonly JsonSerializerOptions SummaryJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     /// <summary>Handles one new or changed input blob. Event Grid is the source in Azure (Flex Consumption needs it); locally the runtime lists the container.</summary>
@@ -34,34 +41,65 @@ public sealed class ScoreOnBlobDrop(CsvInputInspector inspector, StorageClientFa
         }
 
         var properties = (await input.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
-        InputInspection inspection;
+        var alias = options.Value.ServingAlias;
+        var modelName = name.Contains('/', StringComparison.Ordinal) ? name[..name.IndexOf('/', StringComparison.Ordinal)] : null;
+        BlobScoringResult? result = null;
+        LoadedModel? model = null;
+        string? problem = null;
         if (!name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
         {
-            inspection = new InputInspection(file, [], 0, 0, [new InputProblem(0, null, $"{file}: only .csv files are scored.")]);
+            problem = $"{file}: only .csv files are scored.";
+        }
+        else if (modelName is null)
+        {
+            problem = $"{file}: put files under {PipelineOptions.ScoringInputContainer}/{{model}}/ so the model that scores them is known.";
         }
         else
         {
-            await using var content = await input.OpenReadAsync(
-                new BlobOpenReadOptions(allowModifications: false) { Conditions = new BlobRequestConditions { IfMatch = properties.ETag } },
-                cancellationToken);
-            inspection = await inspector.InspectAsync(content, file, cancellationToken);
+            try
+            {
+                model = await models.GetByAliasAsync(modelName, alias, cancellationToken);
+                problem = model is null ? $"{file}: model '{modelName}' has no '{alias}' version; train one with POST /api/training." : null;
+            }
+            catch (Exception ex) when (ex is ModelRegistryConflictException or ArgumentException)
+            {
+                problem = $"{file}: model '{modelName}' cannot serve: {ex.Message}";
+            }
         }
 
+        var output = clients.GetBlobServiceClient().GetBlobContainerClient(options.Value.ScoringOutputContainer);
+        await output.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        IReadOnlyList<ColumnDrift>? drift = null;
+        if (model is not null)
+        {
+            result = await BlobScoring.ScoreAsync(input, properties.ETag, model, output, name, cancellationToken);
+            if (result.Status == BlobScoringStatus.Scored)
+            {
+                drift = await MeasureDriftAsync(input, properties.ETag, model, file, output, cancellationToken);
+            }
+        }
+
+        var counts = result?.Counts ?? new ScoringCounts(0, 0, 0, TimeSpan.Zero);
         var summary = new ScoringSummary(
             Input: file,
             InputETag: properties.ETag.ToString().Trim('"'),
             InputBytes: properties.ContentLength,
-            Status: inspection.IsValid ? "received" : "rejected",
-            Columns: inspection.Columns,
-            Rows: inspection.Rows,
-            MalformedRows: inspection.MalformedRows,
-            Problems: inspection.Problems);
-        var output = clients.GetBlobServiceClient().GetBlobContainerClient(options.Value.ScoringOutputContainer);
-        await output.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            Status: result?.Status == BlobScoringStatus.Scored ? "scored" : "rejected",
+            Model: modelName,
+            ModelVersion: model?.Version.Version,
+            Columns: result?.Columns ?? [],
+            RowsIn: counts.RowsIn,
+            RowsScored: counts.RowsScored,
+            RowsRejected: counts.RowsRejected,
+            DurationSeconds: Math.Round(counts.Duration.TotalSeconds, 3),
+            Predictions: result?.Predictions,
+            Errors: result?.Errors,
+            Problems: problem is not null ? [problem] : result?.Problems ?? [],
+            Drift: drift);
         await output.GetBlobClient($"{name}/summary.json").UploadAsync(BinaryData.FromObjectAsJson(summary, SummaryJson), overwrite: true, cancellationToken);
         logger.LogInformation(
-            "Input {Input}: {Status}, {Rows} rows, {Columns} columns, {MalformedRows} malformed; summary at {Container}/{Name}/summary.json",
-            file, summary.Status, summary.Rows, summary.Columns.Count, summary.MalformedRows, options.Value.ScoringOutputContainer, name);
+            "Input {Input}: {Status} by {Model} v{Version}, {RowsIn} rows in, {RowsScored} scored, {RowsRejected} rejected in {Seconds} s; summary at {Container}/{Name}/summary.json",
+            file, summary.Status, summary.Model, summary.ModelVersion, summary.RowsIn, summary.RowsScored, summary.RowsRejected, summary.DurationSeconds, options.Value.ScoringOutputContainer, name);
     }
 
     /// <summary>The <c>summary.json</c> written for each input.</summary>
@@ -70,10 +108,43 @@ public sealed class ScoreOnBlobDrop(CsvInputInspector inspector, StorageClientFa
         string InputETag,
         long InputBytes,
         string Status,
+        string? Model,
+        int? ModelVersion,
         IReadOnlyList<string> Columns,
-        long Rows,
-        long MalformedRows,
-        IReadOnlyList<InputProblem> Problems);
+        long RowsIn,
+        long RowsScored,
+        long RowsRejected,
+        double DurationSeconds,
+        string? Predictions,
+        string? Errors,
+        IReadOnlyList<string> Problems,
+        IReadOnlyList<ColumnDrift>? Drift);
+
+    /// <summary>
+    /// Profiles the batch's model inputs (first <see cref="MonitoredRows"/> rows) against the training snapshot's
+    /// profile, and keeps the result as the model's latest drift report, which the retrain schedule reads.
+    /// </summary>
+    private async Task<IReadOnlyList<ColumnDrift>?> MeasureDriftAsync(BlobClient input, Azure.ETag etag, LoadedModel model, string file, BlobContainerClient output, CancellationToken cancellationToken)
+    {
+        var version = model.Version;
+        var snapshot = await store.Ingestor.GetAsync(version.DatasetSnapshotId, cancellationToken);
+        if (snapshot is null)
+        {
+            logger.LogWarning("Model {Model} v{Version}: training snapshot {SnapshotId} is gone; drift not measured", version.Name, version.Version, version.DatasetSnapshotId);
+            return null;
+        }
+
+        IReadOnlyList<Serverless.Pipeline.Data.ColumnProfile> batch;
+        await using (var content = await input.OpenReadAsync(new Azure.Storage.Blobs.Models.BlobOpenReadOptions(allowModifications: false) { Conditions = new Azure.Storage.Blobs.Models.BlobRequestConditions { IfMatch = etag } }, cancellationToken))
+        {
+            batch = BatchProfiler.Profile(content, version.Signature.Inputs, MonitoredRows);
+        }
+
+        var drift = DriftDetector.Compare(snapshot.Profile, batch, version.Plan.Label);
+        var report = new DriftReport(version.Name, version.Version, file, time.GetUtcNow(), drift);
+        await output.GetBlobClient(DriftReport.BlobName(version.Name)).UploadAsync(BinaryData.FromObjectAsJson(report, SummaryJson), overwrite: true, cancellationToken);
+        return drift;
+    }
 }
 
 /// <summary>An input blob's name could be used to write outside its own output folder.</summary>

@@ -12,7 +12,8 @@ namespace Serverless.Functions.Triggers.Http;
 
 /// <summary>
 /// Scoring over HTTP for callers without a storage tool: <c>PUT /api/scoring/inputs/{name}</c> streams a CSV into
-/// <c>score-in/</c> (where the blob trigger takes over), <c>GET /api/scoring/results/{name}</c> returns its summary.
+/// <c>score-in/{model}/</c> (where the blob trigger takes over), <c>GET /api/scoring/results/{name}</c> returns its summary
+/// and, with <c>?file=</c>, its predictions or errors.
 /// </summary>
 public sealed class ScoringFiles(StorageClientFactory clients, IOptions<PipelineOptions> options, ILogger<ScoringFiles> logger)
 {
@@ -24,27 +25,25 @@ public sealed class ScoringFiles(StorageClientFactory clients, IOptions<Pipeline
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!IsAcceptedName(name))
+        if (!HttpAnswers.IsAcceptedCsvName(name) || !name.Contains('/', StringComparison.Ordinal))
         {
-            return await ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not accepted: use a relative blob name ending in .csv, without '.' or '..' segments or backslashes.", cancellationToken);
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not accepted: use {{model}}/{{file}}.csv (the model whose '{options.Value.ServingAlias}' version scores it), without '.' or '..' segments or backslashes.", cancellationToken);
         }
 
-        var container = clients.GetBlobServiceClient().GetBlobContainerClient(PipelineOptions.ScoringInputContainer);
-        await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        var uploaded = await container.GetBlobClient(name).UploadAsync(
-            request.Body,
-            new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv" } },
-            cancellationToken);
-        logger.LogInformation("Received {Container}/{Name} over HTTP (ETag {ETag})", PipelineOptions.ScoringInputContainer, name, uploaded.Value.ETag);
+        var etag = await HttpAnswers.PutCsvAsync(request, clients.GetBlobServiceClient().GetBlobContainerClient(PipelineOptions.ScoringInputContainer), name, cancellationToken);
+        logger.LogInformation("Received {Container}/{Name} over HTTP (ETag {ETag})", PipelineOptions.ScoringInputContainer, name, etag);
 
         var resultUrl = new Uri(request.Url, $"/api/scoring/results/{name}");
         var response = request.CreateResponse(HttpStatusCode.Accepted);
         response.Headers.Add("Location", resultUrl.ToString());
-        await response.WriteAsJsonAsync(new UploadAccepted($"{PipelineOptions.ScoringInputContainer}/{name}", uploaded.Value.ETag.ToString().Trim('"'), resultUrl.ToString()), cancellationToken);
+        await response.WriteAsJsonAsync(new UploadAccepted($"{PipelineOptions.ScoringInputContainer}/{name}", etag, resultUrl.ToString()), cancellationToken);
         return response;
     }
 
-    /// <summary>The summary of a scored input; 404 until it is written.</summary>
+    /// <summary>
+    /// A scored input's outputs: <c>summary.json</c> (the default), <c>predictions.csv</c> or <c>errors.csv</c>
+    /// (<c>?file=</c>); 404 until they are written.
+    /// </summary>
     [Function(nameof(GetScoringSummary))]
     public async Task<HttpResponseData> GetScoringSummary(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "scoring/results/{*name}")] HttpRequestData request,
@@ -52,39 +51,16 @@ public sealed class ScoringFiles(StorageClientFactory clients, IOptions<Pipeline
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!IsAcceptedName(name))
+        var file = request.Query["file"] ?? "summary.json";
+        if (!HttpAnswers.IsAcceptedCsvName(name) || file is not ("summary.json" or "predictions.csv" or "errors.csv"))
         {
-            return await ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not a valid input name.", cancellationToken);
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not a valid input name, or '{file}' is not one of summary.json, predictions.csv, errors.csv.", cancellationToken);
         }
 
-        var summary = clients.GetBlobServiceClient().GetBlobContainerClient(options.Value.ScoringOutputContainer).GetBlobClient($"{name}/summary.json");
-        try
-        {
-            var content = (await summary.DownloadContentAsync(cancellationToken)).Value.Content;
-            var response = request.CreateResponse(HttpStatusCode.OK);
-            response.Headers.Add("Content-Type", "application/json; charset=utf-8");
-            await response.WriteBytesAsync(content.ToArray(), cancellationToken);
-            return response;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            return await ProblemAsync(request, HttpStatusCode.NotFound, $"No result for '{name}' yet; it is written when the input has been processed.", cancellationToken);
-        }
-    }
-
-    private static bool IsAcceptedName(string? name) =>
-        BlobNameRules.IsSafeBlobName(name) && name!.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
-
-    private static async Task<HttpResponseData> ProblemAsync(HttpRequestData request, HttpStatusCode status, string detail, CancellationToken cancellationToken)
-    {
-        var response = request.CreateResponse(status);
-        await response.WriteAsJsonAsync(new Problem((int)status, detail), cancellationToken);
-        return response;
+        var blob = clients.GetBlobServiceClient().GetBlobContainerClient(options.Value.ScoringOutputContainer).GetBlobClient($"{name}/{file}");
+        return await HttpAnswers.BlobAsync(request, blob, $"No {file} for '{name}' yet; it is written when the input has been processed.", cancellationToken);
     }
 
     /// <summary>The answer to an upload.</summary>
     public sealed record UploadAccepted(string Input, string ETag, string ResultUrl);
-
-    /// <summary>An error answer.</summary>
-    public sealed record Problem(int Status, string Detail);
 }

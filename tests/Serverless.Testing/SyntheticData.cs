@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Serverless.Pipeline.Tests;
+namespace Serverless.Testing;
 
 /// <summary>Seeded CSVs with a known signal, for real training in tests.</summary>
 public static class SyntheticData

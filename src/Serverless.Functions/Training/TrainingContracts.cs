@@ -1,0 +1,166 @@
+using System.Text.RegularExpressions;
+using Serverless.Pipeline.Evaluation;
+using Serverless.Pipeline.Training;
+using Serverless.Storage;
+
+namespace Serverless.Functions.Training;
+
+/// <summary>
+/// A training run as a caller asks for it (<c>POST /api/training</c>): the model to train, the dataset blob in the
+/// <c>datasets</c> container, its label, and optionally the task, the sweep, early termination and promotion.
+/// </summary>
+public sealed partial record TrainingRequest(
+    string Model,
+    string Dataset,
+    string Label,
+    MlTask? Task = null,
+    SweepSpec? Sweep = null,
+    EarlyTerminationSpec? EarlyTermination = null,
+    int MaxConcurrentTrials = 4,
+    int Folds = 5,
+    string PromoteTo = "champion",
+    string? Description = null)
+{
+    /// <summary>The problems of the request, each naming its field; empty when it can run.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrEmpty(Model) || !ModelName().IsMatch(Model))
+        {
+            problems.Add("model: 1-63 letters, digits, '-' or '_', starting with a letter or digit.");
+        }
+
+        if (!BlobNameRules.IsSafeBlobName(Dataset) || !Dataset.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add("dataset: the name of a .csv blob in the 'datasets' container, without '.' or '..' segments or backslashes.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Label))
+        {
+            problems.Add("label: the column to predict.");
+        }
+
+        if (MaxConcurrentTrials is < 1 or > 64)
+        {
+            problems.Add("maxConcurrentTrials: between 1 and 64.");
+        }
+
+        if (Folds is < 2 or > 20)
+        {
+            problems.Add("folds: between 2 and 20.");
+        }
+
+        if (string.IsNullOrEmpty(PromoteTo) || !ModelName().IsMatch(PromoteTo))
+        {
+            problems.Add("promoteTo: an alias of letters, digits, '-' or '_'.");
+        }
+
+        try
+        {
+            SweepPlanner.Spaces(Sweep ?? new SweepSpec(), Task ?? MlTask.BinaryClassification);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            problems.Add($"sweep: {ex.Message}");
+        }
+
+        if (EarlyTermination is { } policy && policy.Problem() is { } problem)
+        {
+            problems.Add($"earlyTermination: {problem}");
+        }
+
+        return problems;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")]
+    private static partial Regex ModelName();
+}
+
+/// <summary>
+/// Early termination as Azure ML configures it: <c>bandit</c> (slackFactor or slackAmount), <c>median</c> or
+/// <c>truncation</c> (truncationPercentage), with an evaluation interval and delay. Trials report at
+/// <see cref="Steps"/> steps, step k training on k/steps of the training rows, so a poor trial stops after a cheap step.
+/// </summary>
+public sealed record EarlyTerminationSpec(
+    string Policy,
+    double? SlackFactor = null,
+    double? SlackAmount = null,
+    int TruncationPercentage = 20,
+    int EvaluationInterval = 1,
+    int DelayEvaluation = 0,
+    int Steps = 3)
+{
+    /// <summary>What is wrong with the spec, or null.</summary>
+    public string? Problem()
+    {
+        if (Steps is < 2 or > 10)
+        {
+            return "steps: between 2 and 10 (a policy needs steps to act between).";
+        }
+
+        if (EvaluationInterval < 1 || DelayEvaluation < 0)
+        {
+            return "evaluationInterval must be at least 1 and delayEvaluation at least 0.";
+        }
+
+        return Policy?.ToLowerInvariant() switch
+        {
+            "bandit" when SlackFactor is null == SlackAmount is null => "a bandit policy takes slackFactor or slackAmount, one of them.",
+            "bandit" or "median" => null,
+            "truncation" when TruncationPercentage is < 1 or > 99 => "truncationPercentage: between 1 and 99.",
+            "truncation" => null,
+            _ => "policy: bandit, median or truncation.",
+        };
+    }
+
+    /// <summary>The policy of the spec.</summary>
+    public EarlyTerminationPolicy ToPolicy() => Policy.ToLowerInvariant() switch
+    {
+        "bandit" => new EarlyTerminationPolicy.Bandit(SlackFactor, SlackAmount, EvaluationInterval, DelayEvaluation),
+        "median" => new EarlyTerminationPolicy.MedianStopping(EvaluationInterval, DelayEvaluation),
+        _ => new EarlyTerminationPolicy.TruncationSelection(TruncationPercentage, EvaluationInterval, DelayEvaluation),
+    };
+}
+
+/// <summary>Input of <c>IngestDataset</c>.</summary>
+public sealed record IngestInput(string RunId, string Model, string Dataset, string Label, MlTask? Task);
+
+/// <summary>The snapshot a run trains on, and what its label calls for.</summary>
+public sealed record SnapshotSummary(string Id, string Source, long RowsRead, long RowsAccepted, long RowsRejected, MlTask Task, string PrimaryMetric, MetricGoal Goal);
+
+/// <summary>Input of <c>RunTrial</c>: one configuration at one step.</summary>
+public sealed record TrialInput(string RunId, string Model, string SnapshotId, string Label, MlTask Task, int Index, TrialConfiguration Configuration, int Step, int Steps);
+
+/// <summary>What a trial step measured (Value is the primary metric; NaN when it failed).</summary>
+public sealed record TrialOutcome(int Index, int Step, string Trainer, IReadOnlyDictionary<string, double> Parameters, IReadOnlyDictionary<string, double> Metrics, double Value, string? Error);
+
+/// <summary>Input of <c>EndTrials</c>: trials the policy stopped, with their last metrics.</summary>
+public sealed record StoppedTrials(string RunId, string Model, IReadOnlyList<TrialOutcome> Trials);
+
+/// <summary>Input of <c>EvaluateModel</c>.</summary>
+public sealed record EvaluateInput(string RunId, string Model, string SnapshotId, string Label, MlTask Task, TrialConfiguration Chosen, IReadOnlyList<TrialPoint> Trials, int Folds);
+
+/// <summary>The evaluated, refitted model: where its artifact and report are, and its metrics (holdout, and cv_ means).</summary>
+public sealed record EvaluationOutcome(string ArtifactBlob, string ArtifactSha256, IReadOnlyDictionary<string, double> Metrics, string ReportBlob);
+
+/// <summary>Input of <c>RegisterModel</c>.</summary>
+public sealed record RegisterInput(string RunId, string Model, string SnapshotId, string Label, MlTask Task, TrialConfiguration Chosen, EvaluationOutcome Evaluation, string PromoteTo, string? Description, string Dataset);
+
+/// <summary>The registered version, and whether it took the alias (and why or why not).</summary>
+public sealed record RegistrationOutcome(int Version, bool Promoted, int? PreviousVersion, string Reason);
+
+/// <summary>Input of <c>FailRun</c>.</summary>
+public sealed record FailedRun(string RunId, string Model, string Stage, string Error);
+
+/// <summary>The custom status of a training run while it runs.</summary>
+public sealed record TrainingProgress(string Stage, int TrialsDone, int TrialsPlanned, int TrialsStopped, int TrialsFailed, string? SnapshotId, double? BestValue, string? PrimaryMetric, string? Error = null);
+
+/// <summary>The output of a finished training run.</summary>
+public sealed record TrainingResult(string Model, int Version, bool Promoted, string PromotionReason, string SnapshotId, TrialConfiguration Chosen, IReadOnlyDictionary<string, double> Metrics, int Trials, int TrialsStopped, int TrialsFailed, string Report);
+
+/// <summary>The drift of a model's latest scored batch from its training data, kept at <see cref="BlobName"/> in the scoring output container.</summary>
+public sealed record DriftReport(string Model, int Version, string Input, DateTimeOffset MeasuredAt, IReadOnlyList<Serverless.Pipeline.Monitoring.ColumnDrift> Drift)
+{
+    /// <summary>Where a model's latest report is (model names cannot start with '_', so no input folder collides).</summary>
+    public static string BlobName(string model) => $"_monitoring/{model}/drift.json";
+}

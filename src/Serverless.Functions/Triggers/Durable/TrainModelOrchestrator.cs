@@ -1,0 +1,167 @@
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+using Serverless.Functions.Training;
+using Serverless.Pipeline.Evaluation;
+using Serverless.Pipeline.Training;
+
+namespace Serverless.Functions.Triggers.Durable;
+
+/// <summary>
+/// A training run: ingest (validate, profile, snapshot) → sweep (trials fanned out as activities, a batch of
+/// <c>maxConcurrentTrials</c> at a time, with early termination between steps) → evaluate the best configuration
+/// (cross-validation, importance, report) and refit it → register, and promote it if it beats the current holder of
+/// the alias. Only references travel: snapshot ids, blob names, configurations and metrics. The instance id is the
+/// run id. Progress is the custom status; a failure ends the run Failed with the stage and the error.
+/// </summary>
+public static class TrainModelOrchestrator
+{
+    /// <summary>Storage hiccups are retried; bad data and bad arguments fail at once (the same input fails the same way).</summary>
+    private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(3, TimeSpan.FromSeconds(5), backoffCoefficient: 2)
+    {
+        HandleFailure = failure => !failure.IsCausedBy<Serverless.Pipeline.Data.DatasetValidationException>() && !failure.IsCausedBy<ArgumentException>(),
+    });
+
+    /// <summary>Runs one training request.</summary>
+    [Function(nameof(TrainModel))]
+    public static async Task<TrainingResult> TrainModel([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var request = context.GetInput<TrainingRequest>() ?? throw new InvalidOperationException("A training run needs a TrainingRequest input.");
+        var logger = context.CreateReplaySafeLogger(typeof(TrainModelOrchestrator));
+        var runId = context.InstanceId;
+        var spec = request.Sweep ?? new SweepSpec();
+        var progress = new TrainingProgress("ingesting", 0, spec.MaxTrials, 0, 0, null, null, null);
+        context.SetCustomStatus(progress);
+        try
+        {
+            var snapshot = await context.CallActivityAsync<SnapshotSummary>(nameof(TrainingActivities.IngestDataset), new IngestInput(runId, request.Model, request.Dataset, request.Label, request.Task), Retry);
+            logger.LogInformation("Run {RunId}: snapshot {SnapshotId}, {Rows} rows ({Rejected} rejected), task {Task}", runId, snapshot.Id, snapshot.RowsAccepted, snapshot.RowsRejected, snapshot.Task);
+            progress = progress with { Stage = "sweeping", SnapshotId = snapshot.Id, PrimaryMetric = snapshot.PrimaryMetric };
+            context.SetCustomStatus(progress);
+
+            var sweep = await SweepAsync(context, request, spec, snapshot, runId, p => context.SetCustomStatus(progress = p), progress);
+            var finished = sweep.Where(t => t.Outcome.Error is null && !t.Stopped && double.IsFinite(t.Outcome.Value)).ToList();
+            if (finished.Count == 0)
+            {
+                throw new InvalidOperationException($"No trial of the {sweep.Count} finished with a {snapshot.PrimaryMetric}; the first error: {sweep.Select(t => t.Outcome.Error).FirstOrDefault(e => e is not null) ?? "none"}.");
+            }
+
+            var best = snapshot.Goal == MetricGoal.Maximize ? finished.MaxBy(t => t.Outcome.Value)! : finished.MinBy(t => t.Outcome.Value)!;
+            var chosen = new TrialConfiguration(best.Outcome.Trainer, best.Outcome.Parameters, spec.Seed);
+            logger.LogInformation("Run {RunId}: best trial {Index} ({Trainer}), {Metric} {Value}", runId, best.Outcome.Index, chosen.Trainer, snapshot.PrimaryMetric, best.Outcome.Value);
+
+            context.SetCustomStatus(progress = progress with { Stage = "evaluating" });
+            var points = sweep.Select(t => new TrialPoint(t.Outcome.Index, t.Outcome.Trainer, t.Outcome.Parameters, t.Outcome.Value, t.Stopped)).ToList();
+            var evaluation = await context.CallActivityAsync<EvaluationOutcome>(nameof(TrainingActivities.EvaluateModel), new EvaluateInput(runId, request.Model, snapshot.Id, request.Label, snapshot.Task, chosen, points, request.Folds), Retry);
+
+            context.SetCustomStatus(progress = progress with { Stage = "registering" });
+            var registered = await context.CallActivityAsync<RegistrationOutcome>(nameof(TrainingActivities.RegisterModel), new RegisterInput(runId, request.Model, snapshot.Id, request.Label, snapshot.Task, chosen, evaluation, request.PromoteTo, request.Description, request.Dataset), Retry);
+            context.SetCustomStatus(progress with { Stage = "completed" });
+            logger.LogInformation("Run {RunId}: registered {Model} version {Version}; {Reason}", runId, request.Model, registered.Version, registered.Reason);
+            return new TrainingResult(request.Model, registered.Version, registered.Promoted, registered.Reason, snapshot.Id, chosen, evaluation.Metrics, sweep.Count, sweep.Count(t => t.Stopped), sweep.Count(t => t.Outcome.Error is not null), evaluation.ReportBlob);
+        }
+        catch (Exception ex) when (ex is TaskFailedException or InvalidOperationException)
+        {
+            var error = ex is TaskFailedException failed ? failed.FailureDetails.ErrorMessage : ex.Message;
+            context.SetCustomStatus(progress with { Error = error });
+            await context.CallActivityAsync(nameof(TrainingActivities.FailRun), new FailedRun(runId, request.Model, progress.Stage, error), Retry);
+            throw new TrainingFailedException($"Training run {runId} failed while {progress.Stage}: {error}");
+        }
+    }
+
+    private sealed record SweptTrial(TrialOutcome Outcome, bool Stopped);
+
+    /// <summary>
+    /// Asks the sampler for a batch, runs its trials step by step (all steps when there is no policy), stops those
+    /// the policy stops, and feeds what finished back to the sampler for the next batch.
+    /// </summary>
+    private static async Task<List<SweptTrial>> SweepAsync(TaskOrchestrationContext context, TrainingRequest request, SweepSpec spec, SnapshotSummary snapshot, string runId, Action<TrainingProgress> report, TrainingProgress progress)
+    {
+        var policy = request.EarlyTermination?.ToPolicy();
+        var steps = policy is null ? 1 : request.EarlyTermination!.Steps;
+        var reports = new Dictionary<string, IReadOnlyList<double>>(StringComparer.Ordinal);
+        var observations = new List<TrialObservation>();
+        var swept = new List<SweptTrial>();
+        while (true)
+        {
+            var batch = SweepPlanner.Suggest(spec, snapshot.Task, swept.Count, request.MaxConcurrentTrials, observations, snapshot.Goal);
+            if (batch.Count == 0)
+            {
+                return swept;
+            }
+
+            var alive = batch.ToList();
+            var last = new Dictionary<int, TrialOutcome>();
+            var stopped = new List<TrialOutcome>();
+            for (var step = 1; step <= steps && alive.Count > 0; step++)
+            {
+                var outcomes = await Task.WhenAll(alive.Select(t => RunTrialAsync(context, new TrialInput(runId, request.Model, snapshot.Id, request.Label, snapshot.Task, t.Index, t.Configuration, step, steps))));
+                foreach (var outcome in outcomes)
+                {
+                    last[outcome.Index] = outcome;
+                    if (outcome.Error is null && double.IsFinite(outcome.Value))
+                    {
+                        reports[Key(outcome.Index)] = [.. reports.GetValueOrDefault(Key(outcome.Index)) ?? [], Signed(outcome.Value, snapshot.Goal)];
+                    }
+                }
+
+                alive = [.. alive.Where(t => reports.ContainsKey(Key(t.Index)) && reports[Key(t.Index)].Count == step)];
+                if (step < steps)
+                {
+                    // Reports are kept "bigger is better", so the policy is asked with Maximize.
+                    var stopping = alive.Where(t => policy!.ShouldTerminate(Key(t.Index), step, reports, MetricGoal.Maximize)).ToList();
+                    stopped.AddRange(stopping.Select(t => last[t.Index]));
+                    alive = [.. alive.Except(stopping)];
+                }
+            }
+
+            if (stopped.Count > 0)
+            {
+                await context.CallActivityAsync(nameof(TrainingActivities.EndTrials), new StoppedTrials(runId, request.Model, stopped), Retry);
+            }
+
+            foreach (var trial in batch)
+            {
+                var outcome = last[trial.Index];
+                var wasStopped = stopped.Any(s => s.Index == trial.Index);
+                swept.Add(new SweptTrial(outcome, wasStopped));
+                if (outcome.Error is null && double.IsFinite(outcome.Value))
+                {
+                    observations.Add(new TrialObservation(trial.Configuration.Trainer, trial.Point, outcome.Value));
+                }
+            }
+
+            var finished = swept.Where(t => t.Outcome.Error is null && !t.Stopped && double.IsFinite(t.Outcome.Value)).Select(t => t.Outcome.Value).ToList();
+            report(progress with
+            {
+                TrialsDone = swept.Count,
+                TrialsStopped = swept.Count(t => t.Stopped),
+                TrialsFailed = swept.Count(t => t.Outcome.Error is not null),
+                BestValue = finished.Count == 0 ? null : snapshot.Goal == MetricGoal.Maximize ? finished.Max() : finished.Min(),
+            });
+        }
+    }
+
+    /// <summary>One trial step; a failed trial (after retries) is an outcome with its error, so the sweep goes on.</summary>
+    private static async Task<TrialOutcome> RunTrialAsync(TaskOrchestrationContext context, TrialInput input)
+    {
+        try
+        {
+            return await context.CallActivityAsync<TrialOutcome>(nameof(TrainingActivities.RunTrial), input, Retry);
+        }
+        catch (TaskFailedException ex)
+        {
+            return new TrialOutcome(input.Index, input.Step, input.Configuration.Trainer, input.Configuration.Parameters, new Dictionary<string, double>(), double.NaN, ex.FailureDetails.ErrorMessage);
+        }
+    }
+
+    private static string Key(int index) => index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static double Signed(double value, MetricGoal goal) => goal == MetricGoal.Maximize ? value : -value;
+}
+
+/// <summary>A training run failed; the message names the stage and the cause.</summary>
+public sealed class TrainingFailedException(string message) : Exception(message)
+{
+}

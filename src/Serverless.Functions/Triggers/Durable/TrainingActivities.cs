@@ -1,0 +1,250 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs.Models;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+using Serverless.Functions.Hosting;
+using Serverless.Functions.Training;
+using Serverless.Pipeline.Data;
+using Serverless.Pipeline.Evaluation;
+using Serverless.Pipeline.Registry;
+using Serverless.Pipeline.Tracking;
+using Serverless.Pipeline.Training;
+
+namespace Serverless.Functions.Triggers.Durable;
+
+/// <summary>
+/// The steps of <see cref="TrainModelOrchestrator"/>, each a thin call into Serverless.Pipeline. They take and return
+/// references (snapshot ids, blob names) and small records, never datasets; each can run again with the same input.
+/// </summary>
+public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, ModelEvaluator evaluator, ILogger<TrainingActivities> logger)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>Reads the dataset blob once: validates, profiles and snapshots it, and plans the task from its label.</summary>
+    [Function(nameof(IngestDataset))]
+    public async Task<SnapshotSummary> IngestDataset([ActivityTrigger] IngestInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        await store.EnsureCreatedAsync(cancellationToken);
+        var source = store.Datasets.GetBlobClient(input.Dataset);
+        DatasetSnapshot snapshot;
+        try
+        {
+            var options = new IngestOptions(Label: input.Label, LabelIsClassification: input.Task is null ? null : input.Task != MlTask.Regression);
+            snapshot = await store.Ingestor.IngestAsync(source, options, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            throw new DatasetValidationException($"{PipelineOptions.DatasetsContainer}/{input.Dataset}", $"{PipelineOptions.DatasetsContainer}/{input.Dataset}: no such blob; upload it first (PUT /api/datasets/{input.Dataset}).");
+        }
+
+        var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, input.Label, input.Task);
+        await store.Runs.StartAsync(input.Model, input.RunId, null, null, new Dictionary<string, double>(), snapshot.Id, cancellationToken);
+        var primary = TrialRunner.PrimaryMetric(plan.Task);
+        logger.LogInformation(
+            "Ingested {Source}: snapshot {SnapshotId}, {Accepted} rows accepted, {Rejected} rejected; {Task} on '{Label}', dropped {Dropped}",
+            snapshot.Source, snapshot.Id, snapshot.RowsAccepted, snapshot.RowsRejected, plan.Task, plan.Label, plan.Dropped.Count);
+        return new SnapshotSummary(snapshot.Id, snapshot.Source, snapshot.RowsRead, snapshot.RowsAccepted, snapshot.RowsRejected, plan.Task, primary, TrialRunner.Goal(primary));
+    }
+
+    /// <summary>Trains and measures one configuration at one step (step k of n trains on k/n of the training rows); the last step keeps its model.</summary>
+    [Function(nameof(RunTrial))]
+    public async Task<TrialOutcome> RunTrial([ActivityTrigger] TrialInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var trialRunId = TrialRunId(input.RunId, input.Index);
+        var (snapshot, plan) = await SnapshotAndPlanAsync(input.SnapshotId, input.Label, input.Task, cancellationToken);
+        if (input.Step == 1)
+        {
+            await store.Runs.StartAsync(input.Model, trialRunId, input.RunId, input.Configuration.Trainer, input.Configuration.Parameters, snapshot.Id, cancellationToken);
+        }
+
+        try
+        {
+            TrialResult result;
+            await using (var data = await store.Ingestor.OpenDataAsync(snapshot, cancellationToken))
+            {
+                result = runner.Run(data, snapshot, plan, input.Configuration, trainFraction: (double)input.Step / input.Steps);
+            }
+
+            string? artifact = null;
+            if (input.Step == input.Steps)
+            {
+                var blob = store.RunOutputs.GetBlobClient($"{input.RunId}/trials/{input.Index:D3}/model.zip");
+                await blob.UploadAsync(BinaryData.FromBytes(result.Model), overwrite: true, cancellationToken);
+                artifact = blob.Uri.ToString();
+                await store.Runs.EndAsync(input.Model, trialRunId, RunStatus.Completed, result.Metrics, artifact, null, cancellationToken);
+            }
+
+            logger.LogInformation(
+                "Trial {TrialRunId} step {Step}/{Steps}: {Trainer} on {TrainRows} rows, {Metric} {Value} in {Seconds} s",
+                trialRunId, input.Step, input.Steps, input.Configuration.Trainer, result.TrainRows, result.PrimaryMetric, result.PrimaryValue, result.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
+            return new TrialOutcome(input.Index, input.Step, input.Configuration.Trainer, input.Configuration.Parameters, result.Metrics, result.PrimaryValue, null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await store.Runs.EndAsync(input.Model, trialRunId, RunStatus.Failed, null, null, ex.Message, CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>Marks trials that early termination stopped, with the metrics of their last step.</summary>
+    [Function(nameof(EndTrials))]
+    public async Task EndTrials([ActivityTrigger] StoppedTrials input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        foreach (var trial in input.Trials)
+        {
+            await store.Runs.EndAsync(input.Model, TrialRunId(input.RunId, trial.Index), RunStatus.Stopped, trial.Metrics, null, $"stopped by early termination after step {trial.Step}", cancellationToken);
+        }
+
+        logger.LogInformation("Run {RunId}: early termination stopped {Count} trials", input.RunId, input.Trials.Count);
+    }
+
+    /// <summary>Evaluates the chosen configuration (cross-validation, holdout, importance, charts, report) and refits it on every row.</summary>
+    [Function(nameof(EvaluateModel))]
+    public async Task<EvaluationOutcome> EvaluateModel([ActivityTrigger] EvaluateInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var (snapshot, plan) = await SnapshotAndPlanAsync(input.SnapshotId, input.Label, input.Task, cancellationToken);
+        ModelEvaluation evaluation;
+        await using (var data = await store.Ingestor.OpenDataAsync(snapshot, cancellationToken))
+        {
+            evaluation = evaluator.Evaluate(data, plan, input.Chosen, input.Folds);
+        }
+
+        TrialResult refit;
+        await using (var data = await store.Ingestor.OpenDataAsync(snapshot, cancellationToken))
+        {
+            refit = runner.Run(data, snapshot, plan, input.Chosen, validationFraction: 0);
+        }
+
+        var prefix = $"{input.RunId}/";
+        await store.RunOutputs.GetBlobClient(prefix + "model.zip").UploadAsync(BinaryData.FromBytes(refit.Model), overwrite: true, cancellationToken);
+        var context = new ReportContext(input.Model, input.RunId, snapshot.Id, input.Chosen, input.Trials);
+        var charts = EvaluationReport.Charts(evaluation, context);
+        foreach (var (name, png) in charts)
+        {
+            await Upload(prefix + "report/" + name, BinaryData.FromBytes(png), "image/png", cancellationToken);
+        }
+
+        await Upload(prefix + "report/evaluation.json", BinaryData.FromObjectAsJson(evaluation with { Predictions = [] }, Json), "application/json", cancellationToken);
+        await Upload(prefix + "report/index.html", BinaryData.FromString(EvaluationReport.Html(evaluation, context, charts)), "text/html; charset=utf-8", cancellationToken);
+
+        var metrics = new Dictionary<string, double>(evaluation.Holdout);
+        foreach (var (name, summary) in evaluation.CrossValidation)
+        {
+            metrics[$"cv_{name}"] = summary.Mean;
+        }
+
+        logger.LogInformation(
+            "Run {RunId}: {Trainer} evaluated, {Metric} holdout {Holdout}, {Folds}-fold {CrossValidated}; refitted on {Rows} rows; {Charts} charts",
+            input.RunId, input.Chosen.Trainer, evaluation.PrimaryMetric, evaluation.Holdout[evaluation.PrimaryMetric], evaluation.Folds, evaluation.CrossValidation[evaluation.PrimaryMetric].Mean, refit.TrainRows, charts.Count);
+        return new EvaluationOutcome(prefix + "model.zip", refit.ModelSha256, metrics, prefix + "report/index.html");
+    }
+
+    /// <summary>
+    /// Registers the refitted model (with its signature and plan), and points the alias at it when there is no holder
+    /// yet or the new version's cross-validated primary metric is better than the holder's.
+    /// </summary>
+    [Function(nameof(RegisterModel))]
+    public async Task<RegistrationOutcome> RegisterModel([ActivityTrigger] RegisterInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var (snapshot, plan) = await SnapshotAndPlanAsync(input.SnapshotId, input.Label, input.Task, cancellationToken);
+        var registration = new ModelRegistration(
+            input.Model, input.RunId, input.Chosen.Trainer, input.Chosen.Parameters, input.Evaluation.Metrics, ModelSignature.From(snapshot.Schema, plan), plan, snapshot.Id, input.Description,
+            new Dictionary<string, string> { ["dataset"] = input.Dataset, ["label"] = input.Label });
+        ModelVersion version;
+        await using (var artifact = await store.RunOutputs.GetBlobClient(input.Evaluation.ArtifactBlob).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken))
+        {
+            version = await store.Registry.RegisterAsync(registration, artifact, cancellationToken);
+        }
+
+        if (version.Status != ModelVersionStatus.Ready)
+        {
+            throw new InvalidOperationException($"Model '{input.Model}' version {version.Version} is {version.Status}: {version.Error}");
+        }
+
+        var outcome = await PromoteAsync(version, input.PromoteTo, cancellationToken);
+        await store.Runs.EndAsync(input.Model, input.RunId, RunStatus.Completed, input.Evaluation.Metrics, version.ArtifactUri, null, cancellationToken);
+        logger.LogInformation("Model {Model} version {Version} registered ({Sha}); {Reason}", version.Name, version.Version, version.ArtifactSha256, outcome.Reason);
+        return outcome;
+    }
+
+    /// <summary>Records a failed run with its stage and error.</summary>
+    [Function(nameof(FailRun))]
+    public async Task FailRun([ActivityTrigger] FailedRun input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        await store.EnsureCreatedAsync(cancellationToken);
+        if (await store.Runs.GetAsync(input.Model, input.RunId, cancellationToken) is null)
+        {
+            await store.Runs.StartAsync(input.Model, input.RunId, null, null, new Dictionary<string, double>(), null, cancellationToken);
+        }
+
+        await store.Runs.EndAsync(input.Model, input.RunId, RunStatus.Failed, null, null, $"{input.Stage}: {input.Error}", cancellationToken);
+        logger.LogWarning("Run {RunId} of {Model} failed while {Stage}: {Error}", input.RunId, input.Model, input.Stage, input.Error);
+    }
+
+    /// <summary>The run id of a trial: the training run's id and the trial's index.</summary>
+    public static string TrialRunId(string runId, int index) => $"{runId}-t{index:D3}";
+
+    private async Task<RegistrationOutcome> PromoteAsync(ModelVersion version, string alias, CancellationToken cancellationToken)
+    {
+        var primary = TrialRunner.PrimaryMetric(version.Plan.Task);
+        var goal = TrialRunner.Goal(primary);
+        var model = await store.Registry.GetModelAsync(version.Name, cancellationToken);
+        int? holder = model is not null && model.Aliases.TryGetValue(alias, out var current) ? current : null;
+        if (holder == version.Version)
+        {
+            return new RegistrationOutcome(version.Version, true, holder, $"version {version.Version} already holds '{alias}'");
+        }
+
+        string reason;
+        if (holder is { } holderVersion && await store.Registry.GetVersionAsync(version.Name, holderVersion, cancellationToken) is { } incumbent)
+        {
+            var mine = Score(version.Metrics, primary);
+            var theirs = Score(incumbent.Metrics, primary);
+            var better = goal == MetricGoal.Maximize ? mine > theirs : mine < theirs;
+            if (!better && double.IsFinite(theirs))
+            {
+                return new RegistrationOutcome(version.Version, false, holder, $"not promoted: {primary} {Format(mine)} does not beat version {holderVersion}'s {Format(theirs)}");
+            }
+
+            reason = $"promoted to '{alias}': {primary} {Format(mine)} beats version {holderVersion}'s {Format(theirs)}";
+        }
+        else
+        {
+            reason = $"promoted to '{alias}': the first version to hold it";
+        }
+
+        try
+        {
+            await store.Registry.MoveAliasAsync(version.Name, alias, holder, version.Version, cancellationToken);
+            return new RegistrationOutcome(version.Version, true, holder, reason);
+        }
+        catch (ModelRegistryConflictException ex)
+        {
+            return new RegistrationOutcome(version.Version, false, holder, $"not promoted: {ex.Message}");
+        }
+    }
+
+    /// <summary>The cross-validated value of a metric when there is one, else the holdout value.</summary>
+    private static double Score(IReadOnlyDictionary<string, double> metrics, string metric) =>
+        metrics.TryGetValue($"cv_{metric}", out var cv) ? cv : metrics.GetValueOrDefault(metric, double.NaN);
+
+    private static string Format(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
+
+    private async Task<(DatasetSnapshot Snapshot, FeaturizationPlan Plan)> SnapshotAndPlanAsync(string snapshotId, string label, MlTask task, CancellationToken cancellationToken)
+    {
+        var snapshot = await store.Ingestor.GetAsync(snapshotId, cancellationToken)
+            ?? throw new InvalidOperationException($"Snapshot {snapshotId} does not exist.");
+        return (snapshot, FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, label, task));
+    }
+
+    private Task Upload(string name, BinaryData content, string contentType, CancellationToken cancellationToken) =>
+        store.RunOutputs.GetBlobClient(name).UploadAsync(content, new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType } }, cancellationToken);
+}

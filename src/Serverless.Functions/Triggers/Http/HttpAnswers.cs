@@ -1,0 +1,55 @@
+using System.Net;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Microsoft.Azure.Functions.Worker.Http;
+using Serverless.Storage;
+
+namespace Serverless.Functions.Triggers.Http;
+
+/// <summary>An error answer: the status and what to do about it.</summary>
+public sealed record Problem(int Status, string Detail, IReadOnlyList<string>? Problems = null);
+
+/// <summary>What the HTTP functions share: problem answers, CSV name checks, streaming a body into a blob and a blob back out.</summary>
+internal static class HttpAnswers
+{
+    /// <summary>A relative .csv blob name without path tricks.</summary>
+    public static bool IsAcceptedCsvName(string? name) =>
+        BlobNameRules.IsSafeBlobName(name) && name!.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A JSON problem answer.</summary>
+    public static async Task<HttpResponseData> ProblemAsync(HttpRequestData request, HttpStatusCode status, string detail, CancellationToken cancellationToken, IReadOnlyList<string>? problems = null)
+    {
+        var response = request.CreateResponse(status);
+        await response.WriteAsJsonAsync(new Problem((int)status, detail, problems), cancellationToken);
+        return response;
+    }
+
+    /// <summary>Streams the request body into <paramref name="container"/>/<paramref name="name"/> as CSV; returns the ETag.</summary>
+    public static async Task<string> PutCsvAsync(HttpRequestData request, BlobContainerClient container, string name, CancellationToken cancellationToken)
+    {
+        await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        var uploaded = await container.GetBlobClient(name).UploadAsync(
+            request.Body,
+            new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv" } },
+            cancellationToken);
+        return uploaded.Value.ETag.ToString().Trim('"');
+    }
+
+    /// <summary>A blob as the answer (its content type kept), or 404 with <paramref name="notFound"/>.</summary>
+    public static async Task<HttpResponseData> BlobAsync(HttpRequestData request, BlobClient blob, string notFound, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var content = (await blob.DownloadContentAsync(cancellationToken)).Value;
+            var response = request.CreateResponse(HttpStatusCode.OK);
+            response.Headers.Add("Content-Type", content.Details.ContentType ?? "application/octet-stream");
+            await response.WriteBytesAsync(content.Content.ToArray(), cancellationToken);
+            return response;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return await ProblemAsync(request, HttpStatusCode.NotFound, notFound, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Http;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Serverless.Functions.Hosting;
+using Serverless.Functions.Training;
+using Serverless.Functions.Triggers.Durable;
+
+namespace Serverless.Functions.Triggers.Http;
+
+/// <summary>
+/// Training over HTTP: <c>PUT /api/datasets/{name}</c> uploads a training CSV, <c>POST /api/training</c> starts a
+/// durable training run and answers 202 with its status URLs, <c>GET /api/runs/{runId}/report</c> serves its report.
+/// </summary>
+public sealed partial class TrainingRuns(PipelineStore store, TimeProvider time, ILogger<TrainingRuns> logger)
+{
+    /// <summary>Uploads (or replaces) a training dataset; 201 with its name and ETag.</summary>
+    [Function(nameof(UploadDataset))]
+    public async Task<HttpResponseData> UploadDataset(
+        [HttpTrigger(AuthorizationLevel.Function, "put", Route = "datasets/{*name}")] HttpRequestData request,
+        string name,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!HttpAnswers.IsAcceptedCsvName(name))
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not accepted: use a relative blob name ending in .csv, without '.' or '..' segments or backslashes.", cancellationToken);
+        }
+
+        var etag = await HttpAnswers.PutCsvAsync(request, store.Datasets, name, cancellationToken);
+        logger.LogInformation("Received dataset {Container}/{Name} over HTTP (ETag {ETag})", PipelineOptions.DatasetsContainer, name, etag);
+        var response = request.CreateResponse(HttpStatusCode.Created);
+        await response.WriteAsJsonAsync(new { dataset = name, etag }, cancellationToken);
+        return response;
+    }
+
+    /// <summary>Starts a training run; 202 with the Durable status URLs (the run id is the instance id), 400 naming each problem of the request.</summary>
+    [Function(nameof(StartTraining))]
+    public async Task<HttpResponseData> StartTraining(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "training")] HttpRequestData request,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        TrainingRequest? training;
+        try
+        {
+            training = await request.ReadFromJsonAsync<TrainingRequest>(cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"The body is not a training request: {ex.Message}", cancellationToken);
+        }
+
+        if (training is null)
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, "The body must be a training request: { \"model\": ..., \"dataset\": ..., \"label\": ... }.", cancellationToken);
+        }
+
+        var problems = training.Problems();
+        if (problems.Count > 0)
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, "The training request has problems.", cancellationToken, problems);
+        }
+
+        await store.EnsureCreatedAsync(cancellationToken);
+        if (!await store.Datasets.GetBlobClient(training.Dataset).ExistsAsync(cancellationToken))
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"dataset: {PipelineOptions.DatasetsContainer}/{training.Dataset} does not exist; upload it first (PUT /api/datasets/{training.Dataset}).", cancellationToken);
+        }
+
+        var runId = NewRunId(training.Model, time.GetUtcNow());
+        await client.ScheduleNewOrchestrationInstanceAsync(nameof(TrainModelOrchestrator.TrainModel), training, new StartOrchestrationOptions(runId), cancellationToken);
+        logger.LogInformation("Training run {RunId} started for model {Model} on {Dataset}", runId, training.Model, training.Dataset);
+        return await client.CreateCheckStatusResponseAsync(request, runId, cancellationToken);
+    }
+
+    /// <summary>The HTML evaluation report of a finished run; its charts are embedded.</summary>
+    [Function(nameof(GetRunReport))]
+    public async Task<HttpResponseData> GetRunReport(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "runs/{runId}/report")] HttpRequestData request,
+        string runId,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!RunIdPattern().IsMatch(runId))
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{runId}' is not a run id.", cancellationToken);
+        }
+
+        return await HttpAnswers.BlobAsync(request, store.RunOutputs.GetBlobClient($"{runId}/report/index.html"), $"Run '{runId}' has no report (yet): it is written when the run has evaluated its best model.", cancellationToken);
+    }
+
+    /// <summary>A run id that sorts by time and says which model it trains: {model}-{UTC time}-{random}.</summary>
+    public static string NewRunId(string model, DateTimeOffset now) =>
+        $"{model}-{now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")]
+    private static partial Regex RunIdPattern();
+}

@@ -1,0 +1,35 @@
+using System.Text;
+using Serverless.Pipeline.Data;
+using Sylvan.Data.Csv;
+
+namespace Serverless.Pipeline.Monitoring;
+
+/// <summary>
+/// Profiles a scoring batch's model inputs the way ingestion profiles training data (same profiler, same kinds from the
+/// model's signature), over the first rows of the file, so its drift from the training profile can be measured.
+/// </summary>
+public static class BatchProfiler
+{
+    /// <summary>The profiles of <paramref name="columns"/> over at most <paramref name="maxRows"/> records of a CSV with a header.</summary>
+    public static IReadOnlyList<ColumnProfile> Profile(Stream csv, IReadOnlyList<ColumnSchema> columns, int maxRows)
+    {
+        ArgumentNullException.ThrowIfNull(csv);
+        ArgumentNullException.ThrowIfNull(columns);
+        using var text = new StreamReader(csv, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
+        using var reader = CsvDataReader.Create(text, new CsvDataReaderOptions { HasHeaders = true });
+        var header = Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetName(i).Trim()).ToList();
+        var present = columns
+            .Select((c, i) => (Column: c, Index: header.FindIndex(h => string.Equals(h, c.Name, StringComparison.OrdinalIgnoreCase)), Profiler: new ColumnProfiler(c.Name, c.Kind, seed: i + 1)))
+            .Where(c => c.Index >= 0)
+            .ToList();
+        for (var row = 0; row < maxRows && reader.Read(); row++)
+        {
+            foreach (var (_, index, profiler) in present)
+            {
+                profiler.Add(index < reader.RowFieldCount ? reader.GetString(index) : null);
+            }
+        }
+
+        return [.. present.Select(c => c.Profiler.Build())];
+    }
+}
