@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the app on one machine: Azurite (data in ./.azurite) and the Functions app on the local runtime at
-# http://127.0.0.1:7071, then shows it working: the health check, a CSV uploaded over HTTP with a function key,
-# the blob trigger processing it, and its summary. The app keeps running until Ctrl+C.
+# http://127.0.0.1:7071, then runs the main job end to end: a training dataset uploaded over HTTP, a durable
+# training run (ingest, sweep, evaluation, registration as champion) followed to its end, an online prediction,
+# and a CSV dropped for scoring with its predictions. The app keeps running until Ctrl+C.
 #   --smoke   stop after the demonstration (what CI runs to keep this script true)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,18 +39,49 @@ done
 echo; echo "== GET $base/api/health"
 curl -fsS "$base/api/health"; echo
 
-name="demo/$(date -u +%Y%m%dT%H%M%SZ)-customers.csv"
-echo; echo "== PUT $base/api/scoring/inputs/$name  (x-functions-key: $LocalHost__Keys__Function)"
-curl -fsS -X PUT -H "x-functions-key: $LocalHost__Keys__Function" --data-binary @samples/scoring/customers.csv "$base/api/scoring/inputs/$name"; echo
+# Reads a field from JSON on stdin (Node is here anyway, for Azurite): field a.b.c
+field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{let v=JSON.parse(s);for(const k of process.argv[1].split("."))v=v?.[k];console.log(typeof v==="object"?JSON.stringify(v):v??"")})' "$1"; }
+key=(-H "x-functions-key: $LocalHost__Keys__Function")
 
-echo; echo "== GET $base/api/scoring/results/$name  (written by the blob trigger on score-in/)"
+echo; echo "== PUT $base/api/datasets/churn.csv  (x-functions-key: $LocalHost__Keys__Function)"
+curl -fsS -X PUT "${key[@]}" --data-binary @samples/training/churn.csv "$base/api/datasets/churn.csv"; echo
+
+echo; echo "== POST $base/api/training  (a durable run: ingest, sweep, evaluate, register)"
+started=$(curl -fsS -X POST "${key[@]}" -H "Content-Type: application/json" --data @samples/training/request.json "$base/api/training")
+echo "$started"
+status_url=$(echo "$started" | field statusQueryGetUri)
+for _ in $(seq 1 600); do
+  status=$(curl -sS "$status_url")
+  runtime=$(echo "$status" | field runtimeStatus)
+  echo "   $runtime $(echo "$status" | field customStatus)"
+  case "$runtime" in Completed|Failed|Terminated) break ;; esac
+  sleep 1
+done
+echo "$status" | field output
+[ "$runtime" = Completed ] || { echo "The training run ended $runtime; see the log above." >&2; exit 1; }
+run_id=$(echo "$status" | field instanceId)
+echo "Report: $base/api/runs/$run_id/report?code=$LocalHost__Keys__Function"
+
+echo; echo "== POST $base/api/models/churn/predict  (online, the champion version)"
+curl -fsS -X POST "${key[@]}" -H "Content-Type: application/json" \
+  --data '{"rows":[{"age":23,"tenure_months":3,"plan":"basic","monthly_spend":19.9,"support_calls":5,"region":"east","notes":"asked about cancellation"},{"age":52,"tenure_months":70,"plan":"premium","monthly_spend":99,"support_calls":0,"region":"north"}]}' \
+  "$base/api/models/churn/predict"; echo
+
+name="churn/$(date -u +%Y%m%dT%H%M%SZ)-customers.csv"
+echo; echo "== PUT $base/api/scoring/inputs/$name  (score-in/{model}/: the blob trigger scores it with the champion)"
+curl -fsS -X PUT "${key[@]}" --data-binary @samples/scoring/customers.csv "$base/api/scoring/inputs/$name"; echo
+
+echo; echo "== GET $base/api/scoring/results/$name"
 for _ in $(seq 1 60); do
-  if summary=$(curl -fs -H "x-functions-key: $LocalHost__Keys__Function" "$base/api/scoring/results/$name"); then
+  if summary=$(curl -fs "${key[@]}" "$base/api/scoring/results/$name"); then
     echo "$summary"; break
   fi
   sleep 0.5
 done
 [ -n "${summary:-}" ] || { echo "No summary after 30 s; see the log above." >&2; exit 1; }
+[ "$(echo "$summary" | field status)" = scored ] || { echo "The file was not scored; see the summary." >&2; exit 1; }
+echo; echo "== GET $base/api/scoring/results/$name?file=predictions.csv"
+curl -fsS "${key[@]}" "$base/api/scoring/results/$name?file=predictions.csv"
 
 if $smoke; then
   echo; echo "Smoke run finished."

@@ -205,13 +205,15 @@ public static class EvaluationReport
             var total = Math.Max(1, confusion.Counts[r].Sum());
             for (var c = 0; c < n; c++)
             {
-                cells[n - 1 - r, c] = (double)confusion.Counts[r][c] / total;
+                // ScottPlot draws data row 0 at the top (y = n - 1), and its Blues map runs dark to light: 1 - share.
+                cells[r, c] = 1 - ((double)confusion.Counts[r][c] / total);
             }
         }
 
         var plot = new Plot();
         var heatmap = plot.Add.Heatmap(cells);
         heatmap.Colormap = new ScottPlot.Colormaps.Blues();
+        heatmap.ManualRange = new ScottPlot.Range(0, 1);
         for (var r = 0; r < n; r++)
         {
             for (var c = 0; c < n; c++)
@@ -219,6 +221,7 @@ public static class EvaluationReport
                 var text = plot.Add.Text(confusion.Counts[r][c].ToString(CultureInfo.InvariantCulture), c, n - 1 - r);
                 text.LabelAlignment = Alignment.MiddleCenter;
                 text.LabelFontSize = 14;
+                text.LabelFontColor = cells[r, c] < 0.5 ? Colors.White : Colors.Black;
             }
         }
 
