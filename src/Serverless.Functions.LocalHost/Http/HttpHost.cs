@@ -37,6 +37,9 @@ internal sealed class HttpHost(
     ILoggerFactory loggerFactory,
     ILogger<HttpHost> logger) : IHostedService, IAsyncDisposable
 {
+    /// <summary>A body at most this far over the limit is read before the 413, so the client sees the answer.</summary>
+    private const long DrainedOverLimit = 1024 * 1024;
+
     private readonly List<Task> _webhookWork = [];
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
@@ -127,8 +130,15 @@ internal sealed class HttpHost(
             return;
         }
 
-        if (http.Request.ContentLength > options.Value.Http.MaxRequestBodyBytes)
+        if (http.Request.ContentLength is { } length && length > options.Value.Http.MaxRequestBodyBytes)
         {
+            if (length <= options.Value.Http.MaxRequestBodyBytes + DrainedOverLimit && http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                // Read (and drop) a body a little over the limit, so the client, still sending, gets the 413 rather than a reset connection.
+                limit.MaxRequestBodySize = null;
+                await http.Request.Body.CopyToAsync(Stream.Null, http.RequestAborted);
+            }
+
             await WriteProblemAsync(http, HttpStatusCode.RequestEntityTooLarge, $"The request body is over the limit of {options.Value.Http.MaxRequestBodyBytes} bytes.");
             return;
         }

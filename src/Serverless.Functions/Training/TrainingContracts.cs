@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Serverless.Pipeline.Data;
 using Serverless.Pipeline.Evaluation;
 using Serverless.Pipeline.Training;
 using Serverless.Storage;
@@ -30,9 +31,9 @@ public sealed partial record TrainingRequest(
             problems.Add("model: 1-63 letters, digits, '-' or '_', starting with a letter or digit.");
         }
 
-        if (!BlobNameRules.IsSafeBlobName(Dataset) || !Dataset.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        if (!BlobNameRules.IsSafeBlobName(Dataset) || !DatasetIngestor.IsSupported(Dataset))
         {
-            problems.Add("dataset: the name of a .csv blob in the 'datasets' container, without '.' or '..' segments or backslashes.");
+            problems.Add($"dataset: the name of a blob in the 'datasets' container ending in {string.Join(", ", DatasetIngestor.SupportedExtensions)}, without '.' or '..' segments or backslashes.");
         }
 
         if (string.IsNullOrWhiteSpace(Label))

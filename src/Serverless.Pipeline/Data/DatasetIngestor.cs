@@ -44,7 +44,8 @@ public sealed record DatasetSnapshot(
 }
 
 /// <summary>
-/// Reads a CSV once, streaming (header, delimiter detection, quoted fields with line breaks, CRLF, BOM): infers or
+/// Reads a dataset once, streaming: CSV (header, delimiter detection, quoted fields with line breaks, CRLF, BOM),
+/// JSON Lines or Parquet, by the file's extension (see <see cref="TabularReader"/>). It infers or
 /// takes the schema, validates every row, profiles every column, and writes an immutable snapshot. Rows that fail go
 /// to <c>rejects.csv</c> with their row number and reason, never silently dropped; a dataset that cannot be used at
 /// all throws <see cref="DatasetValidationException"/> naming the file, and the row and column where it can.
@@ -55,6 +56,12 @@ public sealed partial class DatasetIngestor(BlobContainerClient snapshots, TimeP
     private const int InferenceRows = 10_000;
     private const int KeptRejects = 100;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>The file extensions a dataset may have: CSV (.csv, .tsv, .txt), JSON Lines (.jsonl, .ndjson) and Parquet (.parquet).</summary>
+    public static IReadOnlyList<string> SupportedExtensions => TabularReader.Extensions;
+
+    /// <summary>Whether a dataset file name has a supported extension.</summary>
+    public static bool IsSupported(string file) => TabularReader.IsSupported(file);
 
     /// <summary>Ingests a blob, read with its ETag as a condition so a change mid-read fails instead of mixing versions.</summary>
     public async Task<DatasetSnapshot> IngestAsync(BlobClient source, IngestOptions options, CancellationToken cancellationToken)
@@ -73,23 +80,47 @@ public sealed partial class DatasetIngestor(BlobContainerClient snapshots, TimeP
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(options);
         using var hashing = new HashingStream(content);
-        using var text = new StreamReader(hashing, detectEncodingFromByteOrderMarks: true);
-        if (text.Peek() < 0)
+        string? parquetCopy = null;
+        Stream source = hashing;
+        if (file.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase))
         {
-            throw new DatasetValidationException(file, $"{file}: the file is empty.", 1);
+            // Parquet is read from its footer: a seekable local copy, hashed on the way.
+            parquetCopy = Path.GetTempFileName();
+            await using (var copy = File.Create(parquetCopy))
+            {
+                await hashing.CopyToAsync(copy, cancellationToken);
+            }
+
+            source = File.OpenRead(parquetCopy);
         }
 
-        await using var csv = await CsvDataReader.CreateAsync(text, new CsvDataReaderOptions { HasHeaders = true }, cancellationToken);
-        var header = Enumerable.Range(0, csv.FieldCount).Select(i => csv.GetName(i).Trim()).ToArray();
+        try
+        {
+            await using var reader = await TabularReader.OpenAsync(source, file, cancellationToken);
+            return await IngestAsync(reader, hashing, file, options, cancellationToken);
+        }
+        finally
+        {
+            if (parquetCopy is not null)
+            {
+                await source.DisposeAsync();
+                File.Delete(parquetCopy);
+            }
+        }
+    }
+
+    private async Task<DatasetSnapshot> IngestAsync(TabularReader reader, HashingStream hashing, string file, IngestOptions options, CancellationToken cancellationToken)
+    {
+        var header = reader.Header.ToArray();
         CheckHeader(file, header, options.Label);
 
-        var sample = new List<string[]>();
-        while (sample.Count < InferenceRows && await csv.ReadAsync(cancellationToken))
+        var sample = new List<(long Row, string[] Fields, (string? Column, string Reason)? Problem)>();
+        while (sample.Count < InferenceRows && await reader.ReadAsync(cancellationToken) is { } first)
         {
-            sample.Add(ReadRow(csv));
+            sample.Add((reader.Row, first, reader.RecordProblem));
         }
 
-        var schema = SchemaInference.Infer(header, sample, options.Label, options.Schema);
+        var schema = SchemaInference.Infer(header, [.. sample.Where(s => s.Problem is null).Select(s => s.Fields)], options.Label, options.Schema);
         var labelIndex = options.Label is null ? -1 : Array.FindIndex(header, h => string.Equals(h, options.Label, StringComparison.OrdinalIgnoreCase));
         var profilers = schema.Columns.Select((c, i) => new ColumnProfiler(c.Name, c.Kind, seed: i + 1)).ToArray();
         var dataPath = Path.GetTempFileName();
@@ -106,13 +137,10 @@ public sealed partial class DatasetIngestor(BlobContainerClient snapshots, TimeP
             {
                 await data.WriteLineAsync(CsvLine(header));
                 await rejectsFile.WriteLineAsync("row,column,reason");
-                var row = 1L;
-
-                async Task HandleAsync(string[] fields)
+                async Task HandleAsync(long row, string[] fields, (string? Column, string Reason)? readProblem)
                 {
-                    row++;
                     read++;
-                    var problem = Check(fields, schema, labelIndex, header.Length);
+                    var problem = readProblem ?? Check(fields, schema, labelIndex, header.Length);
                     if (problem is null)
                     {
                         accepted++;
@@ -137,21 +165,14 @@ public sealed partial class DatasetIngestor(BlobContainerClient snapshots, TimeP
                     await rejectsFile.WriteLineAsync(CsvLine([row.ToString(System.Globalization.CultureInfo.InvariantCulture), reject.Column ?? string.Empty, reject.Reason]));
                 }
 
-                foreach (var fields in sample)
+                foreach (var (row, fields, problem) in sample)
                 {
-                    await HandleAsync(fields);
+                    await HandleAsync(row, fields, problem);
                 }
 
-                try
+                while (await reader.ReadAsync(cancellationToken) is { } fields)
                 {
-                    while (await csv.ReadAsync(cancellationToken))
-                    {
-                        await HandleAsync(ReadRow(csv));
-                    }
-                }
-                catch (CsvFormatException ex)
-                {
-                    throw new DatasetValidationException(file, $"{file}, row {ex.RowNumber}: not valid CSV ({ex.Message}).", ex.RowNumber);
+                    await HandleAsync(reader.Row, fields, reader.RecordProblem);
                 }
             }
 
@@ -321,8 +342,6 @@ public sealed partial class DatasetIngestor(BlobContainerClient snapshots, TimeP
 
     [System.Text.RegularExpressions.GeneratedRegex("^[0-9a-f]{64}$")]
     private static partial System.Text.RegularExpressions.Regex SnapshotIdPattern();
-
-    private static string[] ReadRow(CsvDataReader csv) => [.. Enumerable.Range(0, csv.RowFieldCount).Select(csv.GetString)];
 
     private static string CsvLine(IEnumerable<string> fields) => CsvText.Line(fields);
 

@@ -112,6 +112,77 @@ public sealed class DatasetIngestorTests(AzuriteFixture azurite)
         Assert.Equal(etag, (await blob.GetPropertiesAsync()).Value.ETag);
     }
 
+    [Fact]
+    public async Task Ingest_JsonLines_SameSnapshotContentAsCsvUnknownFieldRejectedByLine()
+    {
+        const string Csv = "id,age,plan,churned\n1,34,basic,no\n2,51,premium,yes\n3,,basic,no\n4,45,standard,yes\n";
+        var jsonLines = string.Join('\n',
+            "{\"id\": 1, \"age\": 34, \"plan\": \"basic\", \"churned\": \"no\"}",
+            "{\"id\": 2, \"age\": 51, \"plan\": \"premium\", \"churned\": \"yes\"}",
+            string.Empty,
+            "{\"id\": 3, \"age\": null, \"plan\": \"basic\", \"churned\": \"no\"}",
+            "{\"id\": 4, \"age\": 45, \"plan\": \"standard\", \"churned\": \"yes\"}") + "\n";
+        // The columns come from the first 1000 records; a new field after them is refused by name, not dropped.
+        var withExtra = string.Concat(Enumerable.Range(1, 1000).Select(i => $"{{\"id\": {i}, \"age\": {20 + (i % 50)}, \"plan\": \"basic\", \"churned\": \"{(i % 2 == 0 ? "yes" : "no")}\"}}\n"))
+            + "{\"id\": 1001, \"age\": 30, \"plan\": \"basic\", \"churned\": \"no\", \"coupon\": \"X1\"}\n";
+
+        var fromCsv = await IngestAsync(Csv, new IngestOptions(Label: "churned"));
+        var fromJson = await Ingestor.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(jsonLines)), "in/data.jsonl", new IngestOptions(Label: "churned"), CancellationToken.None);
+        var extra = await Ingestor.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(withExtra)), "in/extra.ndjson", new IngestOptions(Label: "churned"), CancellationToken.None);
+
+        Assert.Equal(fromCsv.Schema.Columns, fromJson.Schema.Columns);
+        Assert.Equal(fromCsv.Profile.Select(p => (p.Count, p.Missing, p.Distinct)), fromJson.Profile.Select(p => (p.Count, p.Missing, p.Distinct)));
+        Assert.Equal((await ReadAsync(fromCsv.Prefix + "data.csv")).Replace("\r\n", "\n", StringComparison.Ordinal), (await ReadAsync(fromJson.Prefix + "data.csv")).Replace("\r\n", "\n", StringComparison.Ordinal));
+        Assert.Equal([new RejectedRow(1001, "coupon", "field 'coupon' is not among the columns of the first 1000 records")], extra.FirstRejects);
+        Assert.Equal((1001, 1000), (extra.RowsRead, extra.RowsAccepted));
+    }
+
+    [Fact]
+    public async Task Ingest_JsonLinesBadLine_RefusedNamingTheLine()
+    {
+        var error = await Assert.ThrowsAsync<DatasetValidationException>(() => Ingestor.IngestAsync(new MemoryStream("{\"a\": 1}\n{\"a\": \n"u8.ToArray()), "in/bad.jsonl", new IngestOptions(), CancellationToken.None));
+
+        Assert.Equal(2L, error.Row);
+        Assert.StartsWith("in/bad.jsonl, line 2: not valid JSON", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ingest_Parquet_TypedColumnsBecomeKindsNullsMissing()
+    {
+        var schema = new Parquet.Schema.ParquetSchema(
+            new Parquet.Schema.DataField<double?>("spend"),
+            new Parquet.Schema.DataField<string>("plan"),
+            new Parquet.Schema.DataField<bool>("active"),
+            new Parquet.Schema.DataField<DateTime>("signup"),
+            new Parquet.Schema.DataField<string>("churned"));
+        var rows = Enumerable.Range(0, 60).Select(i => (IDictionary<string, object?>)new Dictionary<string, object?>
+        {
+            ["spend"] = i % 10 == 0 ? null : 10.5 + i,
+            ["plan"] = i % 3 == 0 ? "basic" : "premium",
+            ["active"] = i % 2 == 0,
+            ["signup"] = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddDays(i),
+            ["churned"] = i % 4 == 0 ? "yes" : "no",
+        }).ToList();
+        using var parquet = new MemoryStream();
+        await Parquet.Serialization.ParquetSerializer.SerializeUntypedAsync(rows, schema, parquet);
+
+        var snapshot = await Ingestor.IngestAsync(new MemoryStream(parquet.ToArray()), "in/customers.parquet", new IngestOptions(Label: "churned"), CancellationToken.None);
+
+        Assert.Equal(["spend", "plan", "active", "signup", "churned"], snapshot.Schema.Columns.Select(c => c.Name));
+        Assert.Equal([ColumnKind.Numeric, ColumnKind.Categorical, ColumnKind.Boolean, ColumnKind.DateTime, ColumnKind.Boolean], snapshot.Schema.Columns.Select(c => c.Kind));
+        Assert.Equal((60, 60, 0), (snapshot.RowsRead, snapshot.RowsAccepted, snapshot.RowsRejected));
+        Assert.Equal(6, snapshot.Profile[0].Missing);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(parquet.ToArray())), snapshot.SourceSha256);
+    }
+
+    [Fact]
+    public async Task Ingest_NotParquet_RefusedNamingTheFile()
+    {
+        var error = await Assert.ThrowsAsync<DatasetValidationException>(() => Ingestor.IngestAsync(new MemoryStream("a,b\n1,2\n"u8.ToArray()), "in/fake.parquet", new IngestOptions(), CancellationToken.None));
+
+        Assert.StartsWith("in/fake.parquet: not a readable Parquet file", error.Message, StringComparison.Ordinal);
+    }
+
     private Task<DatasetSnapshot> IngestAsync(string csv, IngestOptions options) =>
         Ingestor.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(csv)), "in/data.csv", options, CancellationToken.None);
 

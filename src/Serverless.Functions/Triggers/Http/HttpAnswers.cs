@@ -26,12 +26,16 @@ internal static class HttpAnswers
     }
 
     /// <summary>Streams the request body into <paramref name="container"/>/<paramref name="name"/> as CSV; returns the ETag.</summary>
-    public static async Task<string> PutCsvAsync(HttpRequestData request, BlobContainerClient container, string name, CancellationToken cancellationToken)
+    public static Task<string> PutCsvAsync(HttpRequestData request, BlobContainerClient container, string name, CancellationToken cancellationToken) =>
+        PutBlobAsync(request, container, name, "text/csv", cancellationToken);
+
+    /// <summary>Streams the request body into <paramref name="container"/>/<paramref name="name"/>; returns the ETag.</summary>
+    public static async Task<string> PutBlobAsync(HttpRequestData request, BlobContainerClient container, string name, string contentType, CancellationToken cancellationToken)
     {
         await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         var uploaded = await container.GetBlobClient(name).UploadAsync(
             request.Body,
-            new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv" } },
+            new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType } },
             cancellationToken);
         return uploaded.Value.ETag.ToString().Trim('"');
     }

@@ -10,11 +10,12 @@ using Microsoft.Extensions.Logging;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Training;
 using Serverless.Functions.Triggers.Durable;
+using Serverless.Pipeline.Data;
 
 namespace Serverless.Functions.Triggers.Http;
 
 /// <summary>
-/// Training over HTTP: <c>PUT /api/datasets/{name}</c> uploads a training CSV, <c>POST /api/training</c> starts a
+/// Training over HTTP: <c>PUT /api/datasets/{name}</c> uploads a training dataset (CSV, JSON Lines or Parquet), <c>POST /api/training</c> starts a
 /// durable training run and answers 202 with its status URLs, <c>GET /api/runs/{runId}/report</c> serves its report.
 /// </summary>
 public sealed partial class TrainingRuns(PipelineStore store, TimeProvider time, ILogger<TrainingRuns> logger)
@@ -27,12 +28,12 @@ public sealed partial class TrainingRuns(PipelineStore store, TimeProvider time,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!HttpAnswers.IsAcceptedCsvName(name))
+        if (!Serverless.Storage.BlobNameRules.IsSafeBlobName(name) || !DatasetIngestor.IsSupported(name))
         {
-            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not accepted: use a relative blob name ending in .csv, without '.' or '..' segments or backslashes.", cancellationToken);
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not accepted: use a relative blob name ending in {string.Join(", ", DatasetIngestor.SupportedExtensions)}, without '.' or '..' segments or backslashes.", cancellationToken);
         }
 
-        var etag = await HttpAnswers.PutCsvAsync(request, store.Datasets, name, cancellationToken);
+        var etag = await HttpAnswers.PutBlobAsync(request, store.Datasets, name, ContentType(name), cancellationToken);
         logger.LogInformation("Received dataset {Container}/{Name} over HTTP (ETag {ETag})", PipelineOptions.DatasetsContainer, name, etag);
         var response = request.CreateResponse(HttpStatusCode.Created);
         await response.WriteAsJsonAsync(new { dataset = name, etag }, cancellationToken);
@@ -96,6 +97,11 @@ public sealed partial class TrainingRuns(PipelineStore store, TimeProvider time,
 
         return await HttpAnswers.BlobAsync(request, store.RunOutputs.GetBlobClient($"{runId}/report/index.html"), $"Run '{runId}' has no report (yet): it is written when the run has evaluated its best model.", cancellationToken);
     }
+
+    private static string ContentType(string name) =>
+        name.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? "application/vnd.apache.parquet"
+        : name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase) ? "application/x-ndjson"
+        : "text/csv";
 
     /// <summary>A run id that sorts by time and says which model it trains: {model}-{UTC time}-{random}.</summary>
     public static string NewRunId(string model, DateTimeOffset now) =>
