@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Serverless.Pipeline.Data;
 using Serverless.Pipeline.Training;
 using Sylvan.Data.Csv;
@@ -17,30 +16,33 @@ public sealed record ScoringCounts(long RowsIn, long RowsScored, long RowsReject
         parts.Aggregate(new ScoringCounts(0, 0, 0, TimeSpan.Zero), (a, b) => new ScoringCounts(a.RowsIn + b.RowsIn, a.RowsScored + b.RowsScored, a.RowsRejected + b.RowsRejected, a.Duration + b.Duration));
 }
 
+/// <summary>One prediction: the class (null for regression) and its probability, or the regression value.</summary>
+internal readonly record struct Prediction(string? Label, float Value);
+
 /// <summary>
 /// Streams CSV rows through a trained model: each valid row becomes a prediction line (row number, key column,
 /// prediction, probability for classifiers), each row that cannot be read or scored becomes an error line (row
 /// number and reason). Rows are read, scored and written one at a time, so memory stays flat whatever the file size.
+/// Each call scores on the calling thread with its own prediction engine (ML.NET's data-view cursors would split the
+/// rows across threads and merge them again, which costs more than it gives on small machines); callers parallelize
+/// by scoring several parts at once.
 /// </summary>
 public sealed class BatchScorer
 {
     private readonly MLContext _ml = new(seed: 1);
     private readonly ITransformer _model;
     private readonly FeaturizationPlan _plan;
+    private readonly Microsoft.ML.Data.SchemaDefinition _schema;
 
     /// <summary>Loads a model artifact (an ML.NET zip) trained with <paramref name="plan"/>.</summary>
     public BatchScorer(Stream model, FeaturizationPlan plan)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(plan);
         _model = _ml.Model.Load(model, out _);
         _plan = plan;
+        _schema = FeatureRowBuilder.Schema(plan);
     }
-
-    /// <summary>The trained model, for prediction engines over the same load.</summary>
-    internal ITransformer Model => _model;
-
-    /// <summary>The context the model was loaded in.</summary>
-    internal MLContext Context => _ml;
 
     /// <summary>The plan the model was trained with.</summary>
     internal FeaturizationPlan Plan => _plan;
@@ -62,109 +64,104 @@ public sealed class BatchScorer
         ArgumentNullException.ThrowIfNull(predictions);
         ArgumentNullException.ThrowIfNull(errors);
         var clock = Stopwatch.StartNew();
-        var names = ParseHeader(header);
-        var builder = new FeatureRowBuilder(_plan, names, keyColumn);
+        var builder = new FeatureRowBuilder(_plan, ParseHeader(header), keyColumn);
+        var predict = CreatePredictor();
         long rowsIn = 0;
         long rejected = 0;
-
-        IEnumerable<FeatureRow> Rows()
-        {
-            using var reader = new StreamReader(records, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
-            using var csv = CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = false, Delimiter = Delimiter(header) });
-            var row = firstRow - 1;
-            while (true)
-            {
-                string[] fields;
-                try
-                {
-                    if (!csv.Read())
-                    {
-                        yield break;
-                    }
-
-                    fields = new string[csv.RowFieldCount];
-                    for (var i = 0; i < fields.Length; i++)
-                    {
-                        fields[i] = csv.GetString(i);
-                    }
-                }
-                catch (CsvFormatException ex)
-                {
-                    rowsIn++;
-                    rejected++;
-                    errors.WriteLine($"{row + 1},{CsvText.Quote($"not valid CSV: {ex.Message}")}");
-                    yield break;
-                }
-
-                row++;
-                rowsIn++;
-                var built = builder.TryBuild(fields, row, out var error);
-                if (built is null)
-                {
-                    rejected++;
-                    errors.WriteLine($"{row},{CsvText.Quote(error!)}");
-                    continue;
-                }
-
-                yield return built;
-            }
-        }
-
-        var scored = _model.Transform(_ml.Data.LoadFromEnumerable(Rows(), FeatureRowBuilder.Schema(_plan)));
         long written = 0;
-        using (var cursor = scored.GetRowCursor(scored.Schema))
+        Span<char> number = stackalloc char[32];
+        using var reader = new StreamReader(records, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
+        using var csv = CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = false, Delimiter = Delimiter(header) });
+        var row = firstRow - 1;
+        var fields = Array.Empty<string>();
+        while (true)
         {
-            var rowNumber = cursor.GetGetter<long>(scored.Schema[nameof(FeatureRow.RowNumber)]);
-            var key = cursor.GetGetter<ReadOnlyMemory<char>>(scored.Schema[nameof(FeatureRow.Key)]);
-            var predict = Predictor(scored, cursor);
-            long number = 0;
-            var keyValue = default(ReadOnlyMemory<char>);
-            while (cursor.MoveNext())
+            try
             {
-                rowNumber(ref number);
-                key(ref keyValue);
-                predictions.WriteLine($"{number.ToString(CultureInfo.InvariantCulture)},{CsvText.Quote(keyValue.ToString())},{predict()}");
-                written++;
+                if (!csv.Read())
+                {
+                    break;
+                }
+
+                if (fields.Length != csv.RowFieldCount)
+                {
+                    fields = new string[csv.RowFieldCount];
+                }
+
+                for (var i = 0; i < fields.Length; i++)
+                {
+                    fields[i] = csv.GetString(i);
+                }
             }
+            catch (CsvFormatException ex)
+            {
+                rowsIn++;
+                rejected++;
+                errors.WriteLine($"{row + 1},{CsvText.Quote($"not valid CSV: {ex.Message}")}");
+                break;
+            }
+
+            row++;
+            rowsIn++;
+            var built = builder.TryBuild(fields, row, out var error);
+            if (built is null)
+            {
+                rejected++;
+                errors.WriteLine($"{row},{CsvText.Quote(error!)}");
+                continue;
+            }
+
+            var prediction = predict(built);
+            row.TryFormat(number, out var length, default, CultureInfo.InvariantCulture);
+            predictions.Write(number[..length]);
+            predictions.Write(',');
+            predictions.Write(CsvText.Quote(built.Key));
+            predictions.Write(',');
+            if (prediction.Label is { } label)
+            {
+                predictions.Write(CsvText.Quote(label));
+                predictions.Write(',');
+            }
+
+            prediction.Value.TryFormat(number, out length, "0.######", CultureInfo.InvariantCulture);
+            predictions.Write(number[..length]);
+            predictions.Write('\n');
+            written++;
         }
 
         return new ScoringCounts(rowsIn, written, rejected, clock.Elapsed);
     }
 
-    private Func<string> Predictor(IDataView scored, DataViewRowCursor cursor)
+    /// <summary>A predictor over its own prediction engine: fast for one row at a time, and for one thread at a time.</summary>
+    internal Func<FeatureRow, Prediction> CreatePredictor()
     {
+        var classes = _plan.Classes;
         switch (_plan.Task)
         {
             case MlTask.BinaryClassification:
-                var label = cursor.GetGetter<bool>(scored.Schema["PredictedLabel"]);
-                var probability = cursor.GetGetter<float>(scored.Schema["Probability"]);
-                return () =>
+                var binary = _ml.Model.CreatePredictionEngine<FeatureRow, BinaryOutput>(_model, inputSchemaDefinition: _schema);
+                var binaryOutput = new BinaryOutput();
+                return row =>
                 {
-                    bool positive = default;
-                    float p = default;
-                    label(ref positive);
-                    probability(ref p);
-                    var name = _plan.Classes.Count == 2 ? _plan.Classes[positive ? 1 : 0] : positive.ToString(CultureInfo.InvariantCulture);
-                    return $"{CsvText.Quote(name)},{p.ToString("0.######", CultureInfo.InvariantCulture)}";
+                    binary.Predict(row, ref binaryOutput);
+                    var positive = binaryOutput.PredictedLabel;
+                    return new Prediction(classes.Count == 2 ? classes[positive ? 1 : 0] : positive ? "true" : "false", binaryOutput.Probability);
                 };
             case MlTask.MulticlassClassification:
-                var predicted = cursor.GetGetter<ReadOnlyMemory<char>>(scored.Schema["PredictedLabel"]);
-                var scores = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);
-                return () =>
+                var multiclass = _ml.Model.CreatePredictionEngine<FeatureRow, MulticlassOutput>(_model, inputSchemaDefinition: _schema);
+                var multiclassOutput = new MulticlassOutput();
+                return row =>
                 {
-                    ReadOnlyMemory<char> name = default;
-                    VBuffer<float> values = default;
-                    predicted(ref name);
-                    scores(ref values);
-                    return $"{CsvText.Quote(name.ToString())},{values.DenseValues().Max().ToString("0.######", CultureInfo.InvariantCulture)}";
+                    multiclass.Predict(row, ref multiclassOutput);
+                    return new Prediction(multiclassOutput.PredictedLabel, multiclassOutput.Score.Length > 0 ? multiclassOutput.Score.Max() : float.NaN);
                 };
             default:
-                var score = cursor.GetGetter<float>(scored.Schema["Score"]);
-                return () =>
+                var regression = _ml.Model.CreatePredictionEngine<FeatureRow, RegressionOutput>(_model, inputSchemaDefinition: _schema);
+                var regressionOutput = new RegressionOutput();
+                return row =>
                 {
-                    float y = default;
-                    score(ref y);
-                    return y.ToString("0.######", CultureInfo.InvariantCulture);
+                    regression.Predict(row, ref regressionOutput);
+                    return new Prediction(null, regressionOutput.Score);
                 };
         }
     }
@@ -177,4 +174,23 @@ public sealed class BatchScorer
 
     /// <summary>The delimiter of the header: the most frequent of comma, semicolon, tab and pipe.</summary>
     private static char Delimiter(string header) => new[] { ',', ';', '\t', '|' }.OrderByDescending(d => header.Count(c => c == d)).First();
+
+    private sealed class BinaryOutput
+    {
+        public bool PredictedLabel { get; set; }
+
+        public float Probability { get; set; }
+    }
+
+    private sealed class MulticlassOutput
+    {
+        public string PredictedLabel { get; set; } = string.Empty;
+
+        public float[] Score { get; set; } = [];
+    }
+
+    private sealed class RegressionOutput
+    {
+        public float Score { get; set; }
+    }
 }

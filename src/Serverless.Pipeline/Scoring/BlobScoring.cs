@@ -36,8 +36,15 @@ public static class BlobScoring
     private const int WriteBuffer = 1 << 20;
     private const int ReadBuffer = 4 * 1024 * 1024;
 
-    /// <summary>Scores <paramref name="input"/> (at <paramref name="etag"/>) into <paramref name="output"/> under <paramref name="prefix"/>.</summary>
-    public static async Task<BlobScoringResult> ScoreAsync(BlobClient input, ETag etag, LoadedModel model, BlobContainerClient output, string prefix, CancellationToken cancellationToken)
+    /// <summary>Files smaller than this are scored in one pass, whatever the parallelism asked for.</summary>
+    public const long ParallelFromBytes = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Scores <paramref name="input"/> (at <paramref name="etag"/>) into <paramref name="output"/> under
+    /// <paramref name="prefix"/>. With <paramref name="parallelism"/> above 1 a large file is cut into that many parts
+    /// scored at once on this machine's cores and merged in order: the same output as one pass.
+    /// </summary>
+    public static async Task<BlobScoringResult> ScoreAsync(BlobClient input, ETag etag, LoadedModel model, BlobContainerClient output, string prefix, CancellationToken cancellationToken, int parallelism = 1)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(model);
@@ -64,6 +71,15 @@ public static class BlobScoring
 
         var key = KeyColumn(model, columns);
         var (predictionsBlob, errorsBlob) = (output.GetBlobClient($"{prefix}/predictions.csv"), output.GetBlobClient($"{prefix}/errors.csv"));
+        if (parallelism > 1 && (await input.GetPropertiesAsync(new BlobRequestConditions { IfMatch = etag }, cancellationToken)).Value.ContentLength >= ParallelFromBytes)
+        {
+            var (_, ranges) = await PlanPartsAsync(input, etag, parallelism, cancellationToken);
+            var parts = await Task.WhenAll(ranges.Select(range => ScorePartAsync(input, etag, model, header, range, output, prefix, cancellationToken)));
+            await MergeAsync(model, header, ranges.Count, output, prefix, cancellationToken);
+            var total = ScoringCounts.Sum(parts);
+            return new BlobScoringResult(BlobScoringStatus.Scored, columns, key, total with { Duration = parts.Max(p => p.Duration) }, [], predictionsBlob.Name, errorsBlob.Name);
+        }
+
         await using var records = await input.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = conditions, Position = headerLength, BufferSize = ReadBuffer }, cancellationToken);
         var counts = await ScoreToAsync(records, model, header, 2, key, predictionsBlob, errorsBlob, withHeaders: true, cancellationToken);
         return new BlobScoringResult(BlobScoringStatus.Scored, columns, key, counts, [], predictionsBlob.Name, errorsBlob.Name);

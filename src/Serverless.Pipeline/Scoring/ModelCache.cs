@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.Extensions.ObjectPool;
-using Microsoft.ML;
 using Serverless.Pipeline.Registry;
 using Serverless.Pipeline.Training;
 
@@ -21,15 +20,21 @@ public sealed class LoadedModel
     {
         Version = version;
         Batch = new BatchScorer(new MemoryStream(artifact), version.Plan);
-        var plan = version.Plan;
-        var schema = FeatureRowBuilder.Schema(plan);
-        var ml = Batch.Context;
-        var model = Batch.Model;
-        _predict = plan.Task switch
+        var pool = new DefaultObjectPool<Func<FeatureRow, Prediction>>(new PredictorPolicy(Batch), Environment.ProcessorCount * 2);
+        _predict = row =>
         {
-            MlTask.BinaryClassification => Pooled<BinaryOutput>(ml, model, schema, o => new OnlinePrediction(plan.Classes.Count == 2 ? plan.Classes[o.PredictedLabel ? 1 : 0] : o.PredictedLabel.ToString(CultureInfo.InvariantCulture), o.Probability, null)),
-            MlTask.MulticlassClassification => Pooled<MulticlassOutput>(ml, model, schema, o => new OnlinePrediction(o.PredictedLabel, o.Score.Length > 0 ? o.Score.Max() : null, null)),
-            _ => Pooled<RegressionOutput>(ml, model, schema, o => new OnlinePrediction(o.Score.ToString("R", CultureInfo.InvariantCulture), null, null)),
+            var predictor = pool.Get();
+            try
+            {
+                var prediction = predictor(row);
+                return version.Plan.Task == MlTask.Regression
+                    ? new OnlinePrediction(prediction.Value.ToString("R", CultureInfo.InvariantCulture), null, null)
+                    : new OnlinePrediction(prediction.Label, prediction.Value, null);
+            }
+            finally
+            {
+                pool.Return(predictor);
+            }
         };
     }
 
@@ -62,25 +67,6 @@ public sealed class LoadedModel
         return results;
     }
 
-    /// <summary>Pools engines over one loaded transformer: each Get/Return pair is one caller's engine.</summary>
-    private static Func<FeatureRow, OnlinePrediction> Pooled<TOutput>(MLContext ml, ITransformer model, Microsoft.ML.Data.SchemaDefinition schema, Func<TOutput, OnlinePrediction> map)
-        where TOutput : class, new()
-    {
-        var pool = new DefaultObjectPool<PredictionEngine<FeatureRow, TOutput>>(new EnginePolicy<TOutput>(ml, model, schema), Environment.ProcessorCount * 2);
-        return row =>
-        {
-            var engine = pool.Get();
-            try
-            {
-                return map(engine.Predict(row));
-            }
-            finally
-            {
-                pool.Return(engine);
-            }
-        };
-    }
-
     /// <summary>Errors name columns by position ("column 2"); online callers sent names, so name it.</summary>
     private static string ColumnNamed(string error, string[] inputs)
     {
@@ -97,31 +83,12 @@ public sealed class LoadedModel
         return error;
     }
 
-    private sealed class EnginePolicy<TOutput>(MLContext ml, ITransformer model, Microsoft.ML.Data.SchemaDefinition schema) : PooledObjectPolicy<PredictionEngine<FeatureRow, TOutput>>
-        where TOutput : class, new()
+    /// <summary>Each pooled predictor has its own prediction engine over the one loaded model.</summary>
+    private sealed class PredictorPolicy(BatchScorer batch) : PooledObjectPolicy<Func<FeatureRow, Prediction>>
     {
-        public override PredictionEngine<FeatureRow, TOutput> Create() => ml.Model.CreatePredictionEngine<FeatureRow, TOutput>(model, inputSchemaDefinition: schema);
+        public override Func<FeatureRow, Prediction> Create() => batch.CreatePredictor();
 
-        public override bool Return(PredictionEngine<FeatureRow, TOutput> obj) => true;
-    }
-
-    private sealed class BinaryOutput
-    {
-        public bool PredictedLabel { get; set; }
-
-        public float Probability { get; set; }
-    }
-
-    private sealed class MulticlassOutput
-    {
-        public string PredictedLabel { get; set; } = string.Empty;
-
-        public float[] Score { get; set; } = [];
-    }
-
-    private sealed class RegressionOutput
-    {
-        public float Score { get; set; }
+        public override bool Return(Func<FeatureRow, Prediction> obj) => true;
     }
 }
 

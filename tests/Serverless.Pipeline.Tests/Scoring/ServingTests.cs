@@ -110,7 +110,7 @@ public sealed class ServingTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.False(await _files.GetBlobClient("out/no-color.csv/predictions.csv").ExistsAsync());
     }
 
-    /// <summary>The check: a 1M-row file scored in four parts, merged, equals the file scored whole; bad rows go to errors; the input is untouched.</summary>
+    /// <summary>The check: a 1M-row file scored in four parts, merged, equals the file scored whole (and so does scoring it on two cores at once); bad rows go to errors; the input is untouched.</summary>
     [Fact]
     public async Task ScoreBlob_MillionRowsInParts_EqualsWholeRejectsWrittenInputUntouched()
     {
@@ -124,12 +124,15 @@ public sealed class ServingTests(AzuriteFixture azurite) : IAsyncLifetime
         var (header, ranges) = await BlobScoring.PlanPartsAsync(input, before.ETag, 4, CancellationToken.None);
         var parts = await Task.WhenAll(ranges.Select(r => BlobScoring.ScorePartAsync(input, before.ETag, model, header, r, _files, "out/parts", CancellationToken.None)));
         await BlobScoring.MergeAsync(model, header, ranges.Count, _files, "out/parts", CancellationToken.None);
+        var onTwoCores = await BlobScoring.ScoreAsync(input, before.ETag, model, _files, "out/two-cores", CancellationToken.None, parallelism: 2);
 
         Assert.Equal((Rows, Rows - 1000L, 1000L), (whole.Counts.RowsIn, whole.Counts.RowsScored, whole.Counts.RowsRejected));
         Assert.Equal(4, ranges.Count);
         Assert.Equal(whole.Counts.RowsIn, parts.Sum(p => p.RowsIn));
         Assert.Equal(await HashAsync("out/whole/predictions.csv"), await HashAsync("out/parts/predictions.csv"));
         Assert.Equal(await HashAsync("out/whole/errors.csv"), await HashAsync("out/parts/errors.csv"));
+        Assert.Equal(await HashAsync("out/whole/predictions.csv"), await HashAsync("out/two-cores/predictions.csv"));
+        Assert.Equal((whole.Counts.RowsScored, whole.Counts.RowsRejected), (onTwoCores.Counts.RowsScored, onTwoCores.Counts.RowsRejected));
         var errors = (await _files.GetBlobClient("out/parts/errors.csv").DownloadContentAsync()).Value.Content.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(["row,reason", "1001,column 2: 'not-a-number' is not a number"], errors[..2]);
         Assert.Empty(_files.GetBlobs(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "out/parts/parts/", CancellationToken.None));

@@ -72,7 +72,7 @@ public sealed class ScoreOnBlobDrop(ModelCache models, PipelineStore store, Stor
         IReadOnlyList<ColumnDrift>? drift = null;
         if (model is not null)
         {
-            result = await BlobScoring.ScoreAsync(input, properties.ETag, model, output, name, cancellationToken);
+            result = await BlobScoring.ScoreAsync(input, properties.ETag, model, output, name, cancellationToken, parallelism: Environment.ProcessorCount);
             if (result.Status == BlobScoringStatus.Scored)
             {
                 drift = await MeasureDriftAsync(input, properties.ETag, model, file, output, cancellationToken);
