@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using Serverless.Pipeline;
 using Serverless.Pipeline.Evaluation;
 using Serverless.Pipeline.Scoring;
 using Serverless.Pipeline.Training;
@@ -34,8 +35,9 @@ public static class ServerlessPipelineExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        // camelCase JSON in and out, as most HTTP APIs; the worker's serializer is built from these options on both hosts.
-        services.Configure<JsonSerializerOptions>(json => json.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
+        // camelCase JSON in and out, as most HTTP APIs, and metrics that are not finite kept as "NaN"/"Infinity"; the
+        // worker's serializer (HTTP bodies, Durable inputs and outputs) is built from these options on both hosts.
+        services.Configure<JsonSerializerOptions>(PipelineJson.Apply);
         services.AddStorageClients();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PipelineStore>();

@@ -138,11 +138,11 @@ public sealed record TrialOutcome(int Index, int Step, string Trainer, IReadOnly
 /// <summary>Input of <c>EndTrials</c>: trials the policy stopped, with their last metrics.</summary>
 public sealed record StoppedTrials(string RunId, string Model, IReadOnlyList<TrialOutcome> Trials);
 
-/// <summary>Input of <c>EvaluateModel</c>.</summary>
-public sealed record EvaluateInput(string RunId, string Model, string SnapshotId, string Label, MlTask Task, TrialConfiguration Chosen, IReadOnlyList<TrialPoint> Trials, int Folds);
+/// <summary>Input of <c>EvaluateModel</c>: the best configurations by validation, best first, and the whole sweep for the report.</summary>
+public sealed record EvaluateInput(string RunId, string Model, string SnapshotId, string Label, MlTask Task, IReadOnlyList<TrialConfiguration> Candidates, IReadOnlyList<TrialPoint> Trials, int Folds);
 
-/// <summary>The evaluated, refitted model: where its artifact and report are, and its metrics (holdout, and cv_ means).</summary>
-public sealed record EvaluationOutcome(string ArtifactBlob, string ArtifactSha256, IReadOnlyDictionary<string, double> Metrics, string ReportBlob);
+/// <summary>The chosen configuration, evaluated and refitted: where its artifact and report are, and its metrics (holdout, and cv_ means).</summary>
+public sealed record EvaluationOutcome(TrialConfiguration Chosen, string ArtifactBlob, string ArtifactSha256, IReadOnlyDictionary<string, double> Metrics, string ReportBlob);
 
 /// <summary>Input of <c>RegisterModel</c>.</summary>
 public sealed record RegisterInput(string RunId, string Model, string SnapshotId, string Label, MlTask Task, TrialConfiguration Chosen, EvaluationOutcome Evaluation, string PromoteTo, string? Description, string Dataset);
@@ -159,8 +159,11 @@ public sealed record TrainingProgress(string Stage, int TrialsDone, int TrialsPl
 /// <summary>The output of a finished training run.</summary>
 public sealed record TrainingResult(string Model, int Version, bool Promoted, string PromotionReason, string SnapshotId, TrialConfiguration Chosen, IReadOnlyDictionary<string, double> Metrics, int Trials, int TrialsStopped, int TrialsFailed, string Report);
 
-/// <summary>The drift of a model's latest scored batch from its training data, kept at <see cref="BlobName"/> in the scoring output container.</summary>
-public sealed record DriftReport(string Model, int Version, string Input, DateTimeOffset MeasuredAt, IReadOnlyList<Serverless.Pipeline.Monitoring.ColumnDrift> Drift)
+/// <summary>
+/// The monitoring of a model's latest scored batch, kept at <see cref="BlobName"/> in the scoring output container:
+/// its drift from the training data, and the model's metrics on it when the batch carried the label.
+/// </summary>
+public sealed record DriftReport(string Model, int Version, string Input, DateTimeOffset MeasuredAt, IReadOnlyList<Serverless.Pipeline.Monitoring.ColumnDrift> Drift, IReadOnlyDictionary<string, double>? Metrics)
 {
     /// <summary>Where a model's latest report is (model names cannot start with '_', so no input folder collides).</summary>
     public static string BlobName(string model) => $"_monitoring/{model}/drift.json";

@@ -55,7 +55,7 @@ public sealed partial class DatasetIngestor(BlobContainerClient snapshots, TimeP
 {
     private const int InferenceRows = 10_000;
     private const int KeptRejects = 100;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private static readonly JsonSerializerOptions Json = PipelineJson.Indented;
 
     /// <summary>The file extensions a dataset may have: CSV (.csv, .tsv, .txt), JSON Lines (.jsonl, .ndjson) and Parquet (.parquet).</summary>
     public static IReadOnlyList<string> SupportedExtensions => TabularReader.Extensions;

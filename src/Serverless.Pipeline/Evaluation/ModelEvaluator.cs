@@ -61,8 +61,11 @@ public sealed class ModelEvaluator
     /// <summary>At most this many holdout predictions are kept for the charts.</summary>
     public const int MaxPredictions = 5000;
 
-    /// <summary>Evaluates <paramref name="configuration"/> on <paramref name="data"/> (a snapshot's data.csv).</summary>
-    public ModelEvaluation Evaluate(Stream data, FeaturizationPlan plan, TrialConfiguration configuration, int folds = 5, int permutations = 3)
+    /// <summary>
+    /// Evaluates <paramref name="configuration"/> on <paramref name="data"/> (a snapshot's data.csv);
+    /// <paramref name="crossValidation"/>, when given, is its cross-validation already computed with the same folds.
+    /// </summary>
+    public ModelEvaluation Evaluate(Stream data, FeaturizationPlan plan, TrialConfiguration configuration, int folds = 5, int permutations = 3, IReadOnlyDictionary<string, MetricSummary>? crossValidation = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(plan);
@@ -77,7 +80,7 @@ public sealed class ModelEvaluator
         var ml = new MLContext(seed: configuration.Seed);
         var primary = TrialRunner.PrimaryMetric(plan.Task);
 
-        var crossValidation = CrossValidate(ml, plan, configuration, builder, schema, records, label, folds);
+        crossValidation ??= CrossValidate(ml, plan, configuration, builder, schema, records, label, folds);
 
         var (trainRecords, holdoutRecords) = TrialRunner.Split(records, label, plan.Task, configuration.Seed, TrialRunner.ValidationFraction);
         var model = TrialRunner.Pipeline(ml, plan, configuration).Fit(ml.Data.LoadFromEnumerable(TrialRunner.Build(builder, trainRecords), schema));
@@ -97,6 +100,20 @@ public sealed class ModelEvaluator
 
         var importance = Importance(plan, header, holdoutRecords, records => TrialRunner.Evaluate(ml, plan.Task, Score(records))[primary], holdout[primary], configuration.Seed, permutations);
         return new ModelEvaluation(plan.Task, primary, holdout, folds, crossValidation, importance, confusion, [.. predictions.Take(MaxPredictions)]);
+    }
+
+    /// <summary>
+    /// Only the stratified k-fold cross-validation of a configuration: a steadier comparison of close candidates than
+    /// one validation split when data is small.
+    /// </summary>
+    public IReadOnlyDictionary<string, MetricSummary> CrossValidate(Stream data, FeaturizationPlan plan, TrialConfiguration configuration, int folds = 5)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentOutOfRangeException.ThrowIfLessThan(folds, 2);
+        var (header, records) = TrialRunner.ReadRecords(data);
+        return CrossValidate(new MLContext(seed: configuration.Seed), plan, configuration, new FeatureRowBuilder(plan, header), FeatureRowBuilder.Schema(plan), records, TrialRunner.LabelOf(plan, header), folds);
     }
 
     private static Dictionary<string, MetricSummary> CrossValidate(MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, FeatureRowBuilder builder, SchemaDefinition schema, List<string[]> records, Func<string[], string> label, int folds)

@@ -92,7 +92,7 @@ public sealed class ModelRegistryConflictException(string message) : InvalidOper
 public sealed partial class ModelRegistry(TableServiceClient tables, BlobContainerClient artifacts, TimeProvider time)
 {
     private const string ModelPartition = "model";
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = PipelineJson.Options;
     private readonly TableClient _models = tables.GetTableClient("models");
     private readonly TableClient _versions = tables.GetTableClient("modelversions");
 

@@ -132,6 +132,43 @@ public sealed class BatchScorer
         return new ScoringCounts(rowsIn, written, rejected, clock.Elapsed);
     }
 
+    /// <summary>
+    /// The model's metrics on the first <paramref name="maxRows"/> rows of a CSV (with a header) that carry the label:
+    /// how it does on recent data whose outcome is known. Null when the file has no label column or no labeled rows
+    /// (rows that cannot be read are skipped; scoring reports them).
+    /// </summary>
+    public IReadOnlyDictionary<string, double>? Evaluate(Stream csv, int maxRows)
+    {
+        ArgumentNullException.ThrowIfNull(csv);
+        using var reader = new StreamReader(csv, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
+        using var data = CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = true });
+        string[] header = [.. Enumerable.Range(0, data.FieldCount).Select(i => data.GetName(i).Trim())];
+        if (!header.Contains(_plan.Label, StringComparer.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var builder = new FeatureRowBuilder(_plan, header);
+        var rows = new List<FeatureRow>();
+        for (var row = 2L; rows.Count < maxRows && data.Read(); row++)
+        {
+            string[] fields = [.. Enumerable.Range(0, data.RowFieldCount).Select(data.GetString)];
+            if (builder.TryBuild(fields, row, out _) is { LabelText.Length: > 0 } built && (_plan.Task != MlTask.Regression || ValueParser.TryNumber(built.LabelText, out _)))
+            {
+                rows.Add(built);
+            }
+        }
+
+        if (rows.Count == 0 || (_plan.Task != MlTask.Regression && rows.Select(r => r.LabelText).Distinct(StringComparer.Ordinal).Count() < 2))
+        {
+            return null;
+        }
+
+        var metrics = TrialRunner.Evaluate(_ml, _plan.Task, _model.Transform(_ml.Data.LoadFromEnumerable(rows, _schema)));
+        metrics["labeledRows"] = rows.Count;
+        return metrics;
+    }
+
     /// <summary>A predictor over its own prediction engine: fast for one row at a time, and for one thread at a time.</summary>
     internal Func<FeatureRow, Prediction> CreatePredictor()
     {

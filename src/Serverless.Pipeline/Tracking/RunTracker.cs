@@ -47,7 +47,7 @@ public sealed record TrackedRun(
 /// </summary>
 public sealed class RunTracker(TableServiceClient tables, TimeProvider time)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = PipelineJson.Options;
     private readonly TableClient _runs = tables.GetTableClient("runs");
 
     /// <summary>Creates the table if missing.</summary>

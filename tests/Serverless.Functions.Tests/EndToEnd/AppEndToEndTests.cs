@@ -205,11 +205,44 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
             shifted.Append("C-").Append(i).Append(',').Append(6 + (i % 7)).Append(",-5,green\n");
         }
 
-        var input = $"{_model}/drifted.csv";
-        await _host.Http.PutAsync($"api/scoring/inputs/{input}", new StringContent(shifted.ToString()));
-        var summary = await ReadSummaryAsync(input);
+        var summary = await ScoreAsync("drifted.csv", shifted.ToString());
         Assert.Contains(summary.GetProperty("drift").EnumerateArray(), d => d.GetProperty("column").GetString() == "x1" && d.GetProperty("psi").GetDouble() > 0.25);
+        Assert.Equal(JsonValueKind.Null, summary.GetProperty("metrics").ValueKind);
 
+        var (retrain, input) = await RetrainTwiceAsync();
+
+        Assert.Equal(2, retrain.GetProperty("version").GetInt32());
+        Assert.Contains("column 'x1' drifted", input.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A labeled batch on which the champion does badly (the outcomes flipped): its metric decayed, so the schedule retrains.</summary>
+    [Fact]
+    public async Task RetrainSchedule_AfterALabeledBatchWithADecayedMetric_Retrains()
+    {
+        await TrainAsync(SyntheticData.CustomersCsv(500, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
+        var flipped = SyntheticData.CustomersCsv(400, seed: 3, withLabel: true, badEvery: 0)
+            .Replace(",yes\n", ",tmp\n", StringComparison.Ordinal).Replace(",no\n", ",yes\n", StringComparison.Ordinal).Replace(",tmp\n", ",no\n", StringComparison.Ordinal);
+
+        var summary = await ScoreAsync("labeled.csv", flipped);
+        Assert.InRange(summary.GetProperty("metrics").GetProperty("auc").GetDouble(), 0, 0.2);
+
+        var (retrain, input) = await RetrainTwiceAsync();
+
+        Assert.Equal(2, retrain.GetProperty("version").GetInt32());
+        Assert.Contains("the metric decayed", input.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    private async Task<JsonElement> ScoreAsync(string file, string csv)
+    {
+        var input = $"{_model}/{file}";
+        using var accepted = await _host.Http.PutAsync($"api/scoring/inputs/{input}", new StringContent(csv));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        return await ReadSummaryAsync(input);
+    }
+
+    /// <summary>Runs the schedule twice in one slot (one retrain only), waits for the retrain; its output and input.</summary>
+    private async Task<(JsonElement Output, JsonElement Input)> RetrainTwiceAsync()
+    {
         var retrain = ActivatorUtilities.CreateInstance<RetrainOnSchedule>(_host.Services);
         var client = _host.Services.GetRequiredService<DurableTaskClient>();
         await retrain.RunAsync(new Microsoft.Azure.Functions.Worker.TimerInfo(), client, CancellationToken.None);
@@ -229,11 +262,8 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
             list => list.Count == 2 && list.All(i => i.RuntimeStatus == OrchestrationRuntimeStatus.Completed),
             TrainingPatience,
             "the retrain run to complete");
-        var retrainRun = runs.Single(r => r.InstanceId.EndsWith("-retrain", StringComparison.Ordinal));
-        var result = JsonDocument.Parse(retrainRun.SerializedOutput!).RootElement;
-
-        Assert.Equal(2, result.GetProperty("version").GetInt32());
-        Assert.Contains("column 'x1' drifted", JsonDocument.Parse(retrainRun.SerializedInput!).RootElement.GetProperty("description").GetString(), StringComparison.Ordinal);
+        var run = runs.Single(r => r.InstanceId.EndsWith("-retrain", StringComparison.Ordinal));
+        return (JsonDocument.Parse(run.SerializedOutput!).RootElement.Clone(), JsonDocument.Parse(run.SerializedInput!).RootElement.Clone());
     }
 
     private async Task<JsonElement> TrainAsync(string csv, bool earlyTermination)

@@ -69,6 +69,23 @@ public sealed class ServingTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Evaluate_LabeledBatch_MetricsTrackTheTruthAndNoLabelGivesNone()
+    {
+        var model = await new ModelCache(_registry).GetAsync(_name, 1, CancellationToken.None);
+        var labeled = SyntheticData.CustomersCsv(2000, seed: 6, withLabel: true, badEvery: 100);
+        var flipped = labeled.Replace(",yes\n", ",tmp\n", StringComparison.Ordinal).Replace(",no\n", ",yes\n", StringComparison.Ordinal).Replace(",tmp\n", ",no\n", StringComparison.Ordinal);
+
+        var good = model.Batch.Evaluate(new MemoryStream(Encoding.UTF8.GetBytes(labeled)), 1500);
+        var bad = model.Batch.Evaluate(new MemoryStream(Encoding.UTF8.GetBytes(flipped)), 1500);
+        var none = model.Batch.Evaluate(new MemoryStream(Encoding.UTF8.GetBytes(SyntheticData.CustomersCsv(100, seed: 6, withLabel: false, badEvery: 0))), 1500);
+
+        Assert.InRange(good!["auc"], 0.9, 1.0);
+        Assert.InRange(bad!["auc"], 0.0, 0.1);
+        Assert.Equal(1500, good["labeledRows"]);
+        Assert.Null(none);
+    }
+
+    [Fact]
     public async Task Cache_MoreVersionsThanCapacity_EvictsTheLeastRecentlyUsed()
     {
         await _registry.RegisterAsync(_registration with { RunId = "run-2" }, new MemoryStream(_model), CancellationToken.None);

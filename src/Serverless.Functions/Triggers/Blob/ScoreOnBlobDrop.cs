@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Training;
+using Serverless.Pipeline;
 using Serverless.Pipeline.Monitoring;
 using Serverless.Pipeline.Registry;
 using Serverless.Pipeline.Scoring;
@@ -24,7 +25,7 @@ public sealed class ScoreOnBlobDrop(ModelCache models, PipelineStore store, Stor
     /// <summary>How many rows of a batch are profiled to measure drift.</summary>
     public const int MonitoredRows = 50_000;
 
-    private static readonly JsonSerializerOptions SummaryJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private static readonly JsonSerializerOptions SummaryJson = PipelineJson.Indented;
 
     /// <summary>Handles one new or changed input blob. Event Grid is the source in Azure (Flex Consumption needs it); locally the runtime lists the container.</summary>
     [Function(nameof(ScoreOnBlobDrop))]
@@ -69,13 +70,13 @@ public sealed class ScoreOnBlobDrop(ModelCache models, PipelineStore store, Stor
 
         var output = clients.GetBlobServiceClient().GetBlobContainerClient(options.Value.ScoringOutputContainer);
         await output.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        IReadOnlyList<ColumnDrift>? drift = null;
+        DriftReport? monitoring = null;
         if (model is not null)
         {
             result = await BlobScoring.ScoreAsync(input, properties.ETag, model, output, name, cancellationToken, parallelism: Environment.ProcessorCount);
             if (result.Status == BlobScoringStatus.Scored)
             {
-                drift = await MeasureDriftAsync(input, properties.ETag, model, file, output, cancellationToken);
+                monitoring = await MonitorAsync(input, properties.ETag, model, file, output, cancellationToken);
             }
         }
 
@@ -95,7 +96,8 @@ public sealed class ScoreOnBlobDrop(ModelCache models, PipelineStore store, Stor
             Predictions: result?.Predictions,
             Errors: result?.Errors,
             Problems: problem is not null ? [problem] : result?.Problems ?? [],
-            Drift: drift);
+            Drift: monitoring?.Drift,
+            Metrics: monitoring?.Metrics);
         await output.GetBlobClient($"{name}/summary.json").UploadAsync(BinaryData.FromObjectAsJson(summary, SummaryJson), overwrite: true, cancellationToken);
         logger.LogInformation(
             "Input {Input}: {Status} by {Model} v{Version}, {RowsIn} rows in, {RowsScored} scored, {RowsRejected} rejected in {Seconds} s; summary at {Container}/{Name}/summary.json",
@@ -118,13 +120,15 @@ public sealed class ScoreOnBlobDrop(ModelCache models, PipelineStore store, Stor
         string? Predictions,
         string? Errors,
         IReadOnlyList<string> Problems,
-        IReadOnlyList<ColumnDrift>? Drift);
+        IReadOnlyList<ColumnDrift>? Drift,
+        IReadOnlyDictionary<string, double>? Metrics);
 
     /// <summary>
     /// Profiles the batch's model inputs (first <see cref="MonitoredRows"/> rows) against the training snapshot's
-    /// profile, and keeps the result as the model's latest drift report, which the retrain schedule reads.
+    /// profile and, when the batch carries the label, measures the model on it; keeps the result as the model's latest
+    /// monitoring report, which the retrain schedule reads.
     /// </summary>
-    private async Task<IReadOnlyList<ColumnDrift>?> MeasureDriftAsync(BlobClient input, Azure.ETag etag, LoadedModel model, string file, BlobContainerClient output, CancellationToken cancellationToken)
+    private async Task<DriftReport?> MonitorAsync(BlobClient input, Azure.ETag etag, LoadedModel model, string file, BlobContainerClient output, CancellationToken cancellationToken)
     {
         var version = model.Version;
         var snapshot = await store.Ingestor.GetAsync(version.DatasetSnapshotId, cancellationToken);
@@ -134,16 +138,22 @@ public sealed class ScoreOnBlobDrop(ModelCache models, PipelineStore store, Stor
             return null;
         }
 
+        var read = new Azure.Storage.Blobs.Models.BlobOpenReadOptions(allowModifications: false) { Conditions = new Azure.Storage.Blobs.Models.BlobRequestConditions { IfMatch = etag } };
         IReadOnlyList<Serverless.Pipeline.Data.ColumnProfile> batch;
-        await using (var content = await input.OpenReadAsync(new Azure.Storage.Blobs.Models.BlobOpenReadOptions(allowModifications: false) { Conditions = new Azure.Storage.Blobs.Models.BlobRequestConditions { IfMatch = etag } }, cancellationToken))
+        await using (var content = await input.OpenReadAsync(read, cancellationToken))
         {
             batch = BatchProfiler.Profile(content, version.Signature.Inputs, MonitoredRows);
         }
 
-        var drift = DriftDetector.Compare(snapshot.Profile, batch, version.Plan.Label);
-        var report = new DriftReport(version.Name, version.Version, file, time.GetUtcNow(), drift);
+        IReadOnlyDictionary<string, double>? metrics;
+        await using (var content = await input.OpenReadAsync(read, cancellationToken))
+        {
+            metrics = model.Batch.Evaluate(content, MonitoredRows);
+        }
+
+        var report = new DriftReport(version.Name, version.Version, file, time.GetUtcNow(), DriftDetector.Compare(snapshot.Profile, batch, version.Plan.Label), metrics);
         await output.GetBlobClient(DriftReport.BlobName(version.Name)).UploadAsync(BinaryData.FromObjectAsJson(report, SummaryJson), overwrite: true, cancellationToken);
-        return drift;
+        return report;
     }
 }
 

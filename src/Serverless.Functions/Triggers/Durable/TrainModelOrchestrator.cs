@@ -9,14 +9,21 @@ namespace Serverless.Functions.Triggers.Durable;
 
 /// <summary>
 /// A training run: ingest (validate, profile, snapshot) → sweep (trials fanned out as activities, a batch of
-/// <c>maxConcurrentTrials</c> at a time, with early termination between steps) → evaluate the best configuration
-/// (cross-validation, importance, report) and refit it → register, and promote it if it beats the current holder of
-/// the alias. Only references travel: snapshot ids, blob names, configurations and metrics. The instance id is the
+/// <c>maxConcurrentTrials</c> at a time, with early termination between steps) → evaluate (the best three trials
+/// compared by cross-validation; the winner's importance, report, refit) → register, and promote it if it beats the
+/// current holder of the alias. Only references travel: snapshot ids, blob names, configurations and metrics. The instance id is the
 /// run id. Progress is the custom status; a failure ends the run Failed with the stage and the error.
 /// </summary>
 public static class TrainModelOrchestrator
 {
     /// <summary>Storage hiccups are retried; bad data and bad arguments fail at once (the same input fails the same way).</summary>
+    /// <summary>
+    /// The best trials by validation that cross-validation then compares: one validation split of a small dataset is
+    /// a noisy judge of close trials (in the quality benchmark this choice beat both scikit-learn peers on all three
+    /// datasets, where the best-by-validation trial did not).
+    /// </summary>
+    public const int CandidatesCompared = 3;
+
     private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(3, TimeSpan.FromSeconds(5), backoffCoefficient: 2)
     {
         HandleFailure = failure => !failure.IsCausedBy<Serverless.Pipeline.Data.DatasetValidationException>() && !failure.IsCausedBy<ArgumentException>(),
@@ -44,16 +51,17 @@ public static class TrainModelOrchestrator
             var finished = sweep.Where(t => t.Outcome.Error is null && !t.Stopped && double.IsFinite(t.Outcome.Value)).ToList();
             if (finished.Count == 0)
             {
-                throw new InvalidOperationException($"No trial of the {sweep.Count} finished with a {snapshot.PrimaryMetric}; the first error: {sweep.Select(t => t.Outcome.Error).FirstOrDefault(e => e is not null) ?? "none"}.");
+                throw new InvalidOperationException($"No trial of the {sweep.Count} produced a value of {snapshot.PrimaryMetric}; the first error: {sweep.Select(t => t.Outcome.Error).FirstOrDefault(e => e is not null) ?? "none"}.");
             }
 
-            var best = snapshot.Goal == MetricGoal.Maximize ? finished.MaxBy(t => t.Outcome.Value)! : finished.MinBy(t => t.Outcome.Value)!;
-            var chosen = new TrialConfiguration(best.Outcome.Trainer, best.Outcome.Parameters, spec.Seed);
-            logger.LogInformation("Run {RunId}: best trial {Index} ({Trainer}), {Metric} {Value}", runId, best.Outcome.Index, chosen.Trainer, snapshot.PrimaryMetric, best.Outcome.Value);
+            var ranked = (snapshot.Goal == MetricGoal.Maximize ? finished.OrderByDescending(t => t.Outcome.Value) : finished.OrderBy(t => t.Outcome.Value)).ToList();
+            var candidates = ranked.Take(CandidatesCompared).Select(t => new TrialConfiguration(t.Outcome.Trainer, t.Outcome.Parameters, spec.Seed)).ToList();
+            logger.LogInformation("Run {RunId}: best trial {Index} ({Trainer}), {Metric} {Value}; {Count} candidates go to cross-validation", runId, ranked[0].Outcome.Index, ranked[0].Outcome.Trainer, snapshot.PrimaryMetric, ranked[0].Outcome.Value, candidates.Count);
 
             context.SetCustomStatus(progress = progress with { Stage = "evaluating" });
             var points = sweep.Select(t => new TrialPoint(t.Outcome.Index, t.Outcome.Trainer, t.Outcome.Parameters, t.Outcome.Value, t.Stopped)).ToList();
-            var evaluation = await context.CallActivityAsync<EvaluationOutcome>(nameof(TrainingActivities.EvaluateModel), new EvaluateInput(runId, request.Model, snapshot.Id, request.Label, snapshot.Task, chosen, points, request.Folds), Retry);
+            var evaluation = await context.CallActivityAsync<EvaluationOutcome>(nameof(TrainingActivities.EvaluateModel), new EvaluateInput(runId, request.Model, snapshot.Id, request.Label, snapshot.Task, candidates, points, request.Folds), Retry);
+            var chosen = evaluation.Chosen;
 
             context.SetCustomStatus(progress = progress with { Stage = "registering" });
             var registered = await context.CallActivityAsync<RegistrationOutcome>(nameof(TrainingActivities.RegisterModel), new RegisterInput(runId, request.Model, snapshot.Id, request.Label, snapshot.Task, chosen, evaluation, request.PromoteTo, request.Description, request.Dataset), Retry);

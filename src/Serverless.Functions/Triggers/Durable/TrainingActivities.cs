@@ -6,6 +6,7 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Training;
+using Serverless.Pipeline;
 using Serverless.Pipeline.Data;
 using Serverless.Pipeline.Evaluation;
 using Serverless.Pipeline.Registry;
@@ -20,7 +21,7 @@ namespace Serverless.Functions.Triggers.Durable;
 /// </summary>
 public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, ModelEvaluator evaluator, ILogger<TrainingActivities> logger)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private static readonly JsonSerializerOptions Json = PipelineJson.Indented;
 
     /// <summary>Reads the dataset blob once: validates, profiles and snapshots it, and plans the task from its label.</summary>
     [Function(nameof(IngestDataset))]
@@ -103,27 +104,49 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
         logger.LogInformation("Run {RunId}: early termination stopped {Count} trials", input.RunId, input.Trials.Count);
     }
 
-    /// <summary>Evaluates the chosen configuration (cross-validation, holdout, importance, charts, report) and refits it on every row.</summary>
+    /// <summary>
+    /// Compares the candidates by k-fold cross-validation and evaluates the winner (holdout, confusion matrix,
+    /// importance, charts, report), then refits it on every row.
+    /// </summary>
     [Function(nameof(EvaluateModel))]
     public async Task<EvaluationOutcome> EvaluateModel([ActivityTrigger] EvaluateInput input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         var (snapshot, plan) = await SnapshotAndPlanAsync(input.SnapshotId, input.Label, input.Task, cancellationToken);
+        var primary = TrialRunner.PrimaryMetric(plan.Task);
+        var sign = TrialRunner.Goal(primary) == MetricGoal.Maximize ? 1 : -1;
+        (TrialConfiguration Configuration, IReadOnlyDictionary<string, MetricSummary> CrossValidation)? winner = null;
+        foreach (var candidate in input.Candidates)
+        {
+            IReadOnlyDictionary<string, MetricSummary> crossValidation;
+            await using (var data = await store.Ingestor.OpenDataAsync(snapshot, cancellationToken))
+            {
+                crossValidation = evaluator.CrossValidate(data, plan, candidate, input.Folds);
+            }
+
+            logger.LogInformation("Run {RunId}: candidate {Trainer} {Folds}-fold {Metric} {Mean} ± {StdDev}", input.RunId, candidate.Trainer, input.Folds, primary, crossValidation[primary].Mean, crossValidation[primary].StdDev);
+            if (winner is null || sign * crossValidation[primary].Mean > sign * winner.Value.CrossValidation[primary].Mean)
+            {
+                winner = (candidate, crossValidation);
+            }
+        }
+
+        var chosen = winner!.Value.Configuration;
         ModelEvaluation evaluation;
         await using (var data = await store.Ingestor.OpenDataAsync(snapshot, cancellationToken))
         {
-            evaluation = evaluator.Evaluate(data, plan, input.Chosen, input.Folds);
+            evaluation = evaluator.Evaluate(data, plan, chosen, input.Folds, crossValidation: winner.Value.CrossValidation);
         }
 
         TrialResult refit;
         await using (var data = await store.Ingestor.OpenDataAsync(snapshot, cancellationToken))
         {
-            refit = runner.Run(data, snapshot, plan, input.Chosen, validationFraction: 0);
+            refit = runner.Run(data, snapshot, plan, chosen, validationFraction: 0);
         }
 
         var prefix = $"{input.RunId}/";
         await store.RunOutputs.GetBlobClient(prefix + "model.zip").UploadAsync(BinaryData.FromBytes(refit.Model), overwrite: true, cancellationToken);
-        var context = new ReportContext(input.Model, input.RunId, snapshot.Id, input.Chosen, input.Trials);
+        var context = new ReportContext(input.Model, input.RunId, snapshot.Id, chosen, input.Trials);
         var charts = EvaluationReport.Charts(evaluation, context);
         foreach (var (name, png) in charts)
         {
@@ -141,8 +164,8 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
 
         logger.LogInformation(
             "Run {RunId}: {Trainer} evaluated, {Metric} holdout {Holdout}, {Folds}-fold {CrossValidated}; refitted on {Rows} rows; {Charts} charts",
-            input.RunId, input.Chosen.Trainer, evaluation.PrimaryMetric, evaluation.Holdout[evaluation.PrimaryMetric], evaluation.Folds, evaluation.CrossValidation[evaluation.PrimaryMetric].Mean, refit.TrainRows, charts.Count);
-        return new EvaluationOutcome(prefix + "model.zip", refit.ModelSha256, metrics, prefix + "report/index.html");
+            input.RunId, chosen.Trainer, evaluation.PrimaryMetric, evaluation.Holdout[evaluation.PrimaryMetric], evaluation.Folds, evaluation.CrossValidation[evaluation.PrimaryMetric].Mean, refit.TrainRows, charts.Count);
+        return new EvaluationOutcome(chosen, prefix + "model.zip", refit.ModelSha256, metrics, prefix + "report/index.html");
     }
 
     /// <summary>

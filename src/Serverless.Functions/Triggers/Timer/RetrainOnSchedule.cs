@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using Serverless.Functions.Hosting;
 using Serverless.Functions.Training;
 using Serverless.Functions.Triggers.Durable;
+using Serverless.Pipeline;
 using Serverless.Pipeline.Monitoring;
 using Serverless.Pipeline.Registry;
 using Serverless.Pipeline.Training;
@@ -18,13 +19,14 @@ namespace Serverless.Functions.Triggers.Timer;
 
 /// <summary>
 /// The retraining schedule (<c>%RetrainSchedule%</c>, UTC NCRONTAB): for every model with a serving version, the
-/// retrain policy weighs the version's age and the drift of its latest scored batch, and a training run on the same
+/// retrain policy weighs the version's age, the drift of its latest scored batch, and the decay of its primary metric
+/// on that batch when it carried the label (against the cross-validated value at training); a training run on the same
 /// dataset blob (its current content) and label starts when the policy says so, with its reasons as the description.
 /// One run per model and schedule slot: the run id is derived from both.
 /// </summary>
 public sealed class RetrainOnSchedule(PipelineStore store, StorageClientFactory clients, IOptions<PipelineOptions> options, TimeProvider time, ILogger<RetrainOnSchedule> logger)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = PipelineJson.Options;
 
     /// <summary>Runs once per schedule occurrence, on one host at a time.</summary>
     [Function(nameof(RetrainOnSchedule))]
@@ -51,8 +53,11 @@ public sealed class RetrainOnSchedule(PipelineStore store, StorageClientFactory 
                 }
 
                 seen++;
-                var drift = await LatestDriftAsync(version, cancellationToken);
-                var decision = policy.Decide(version.CreatedAt, now, drift, null, null, TrialRunner.Goal(TrialRunner.PrimaryMetric(version.Plan.Task)));
+                var latest = await LatestReportAsync(version, cancellationToken);
+                var primary = TrialRunner.PrimaryMetric(version.Plan.Task);
+                double? atTraining = version.Metrics.TryGetValue($"cv_{primary}", out var cv) ? cv : version.Metrics.TryGetValue(primary, out var holdout) ? holdout : null;
+                double? measuredNow = latest?.Metrics is { } measured && measured.TryGetValue(primary, out var value) ? value : null;
+                var decision = policy.Decide(version.CreatedAt, now, latest?.Drift ?? [], atTraining, measuredNow, TrialRunner.Goal(primary));
                 if (!decision.Retrain)
                 {
                     continue;
@@ -71,18 +76,18 @@ public sealed class RetrainOnSchedule(PipelineStore store, StorageClientFactory 
             timer.IsPastDue, seen, started);
     }
 
-    /// <summary>The drift of the latest batch scored by this very version; none when there is no such batch.</summary>
-    private async Task<IReadOnlyList<ColumnDrift>> LatestDriftAsync(ModelVersion version, CancellationToken cancellationToken)
+    /// <summary>The monitoring report of the latest batch scored by this very version; null when there is no such batch.</summary>
+    private async Task<DriftReport?> LatestReportAsync(ModelVersion version, CancellationToken cancellationToken)
     {
         var blob = clients.GetBlobServiceClient().GetBlobContainerClient(options.Value.ScoringOutputContainer).GetBlobClient(DriftReport.BlobName(version.Name));
         try
         {
             var report = (await blob.DownloadContentAsync(cancellationToken)).Value.Content.ToObjectFromJson<DriftReport>(Json);
-            return report is not null && report.Version == version.Version ? report.Drift : [];
+            return report is not null && report.Version == version.Version ? report : null;
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            return [];
+            return null;
         }
     }
 

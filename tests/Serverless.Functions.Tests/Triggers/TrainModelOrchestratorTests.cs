@@ -1,0 +1,102 @@
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+using Moq.Protected;
+using Serverless.Functions.Training;
+using Serverless.Functions.Triggers.Durable;
+using Serverless.Pipeline.Training;
+
+namespace Serverless.Functions.Tests.Triggers;
+
+/// <summary>The training orchestration's decisions, with a mocked context: no engine, no storage, no ML.</summary>
+public sealed class TrainModelOrchestratorTests
+{
+    private readonly Mock<TaskOrchestrationContext> _context = new() { CallBase = true };
+    private readonly List<TrialInput> _trials = [];
+    private readonly List<object?> _statuses = [];
+    private StoppedTrials? _stopped;
+    private EvaluateInput? _evaluated;
+    private FailedRun? _failed;
+
+    public TrainModelOrchestratorTests()
+    {
+        _context.SetupGet(c => c.InstanceId).Returns("run-1");
+        _context.Protected().Setup<ILoggerFactory>("LoggerFactory").Returns(NullLoggerFactory.Instance);
+        _context.Setup(c => c.SetCustomStatus(It.IsAny<object?>())).Callback<object?>(_statuses.Add);
+        _context.Setup(c => c.CallActivityAsync<SnapshotSummary>(nameof(TrainingActivities.IngestDataset), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .ReturnsAsync(new SnapshotSummary("snap", "datasets/churn.csv", 100, 100, 0, MlTask.BinaryClassification, "auc", MetricGoal.Maximize));
+
+        // Trial i scores 0.5 + 0.05 i at every step: the higher the index, the better.
+        _context.Setup(c => c.CallActivityAsync<TrialOutcome>(nameof(TrainingActivities.RunTrial), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback<TaskName, object?, TaskOptions?>((_, input, _) => _trials.Add((TrialInput)input!))
+            .ReturnsAsync((TaskName _, object? input, TaskOptions? _) =>
+            {
+                var trial = (TrialInput)input!;
+                return new TrialOutcome(trial.Index, trial.Step, trial.Configuration.Trainer, trial.Configuration.Parameters, new Dictionary<string, double> { ["auc"] = 0.5 + (0.05 * trial.Index) }, 0.5 + (0.05 * trial.Index), null);
+            });
+        _context.Setup(c => c.CallActivityAsync<object>(nameof(TrainingActivities.EndTrials), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback<TaskName, object?, TaskOptions?>((_, input, _) => _stopped = (StoppedTrials)input!)
+            .ReturnsAsync((object)null!);
+        _context.Setup(c => c.CallActivityAsync<EvaluationOutcome>(nameof(TrainingActivities.EvaluateModel), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback<TaskName, object?, TaskOptions?>((_, input, _) => _evaluated = (EvaluateInput)input!)
+            .ReturnsAsync((TaskName _, object? input, TaskOptions? _) => new EvaluationOutcome(((EvaluateInput)input!).Candidates[1], "run-1/model.zip", "sha", new Dictionary<string, double> { ["cv_auc"] = 0.8 }, "run-1/report/index.html"));
+        _context.Setup(c => c.CallActivityAsync<RegistrationOutcome>(nameof(TrainingActivities.RegisterModel), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .ReturnsAsync(new RegistrationOutcome(1, true, null, "promoted to 'champion': the first version to hold it"));
+        _context.Setup(c => c.CallActivityAsync<object>(nameof(TrainingActivities.FailRun), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback<TaskName, object?, TaskOptions?>((_, input, _) => _failed = (FailedRun)input!)
+            .ReturnsAsync((object)null!);
+    }
+
+    [Fact]
+    public async Task TrainModel_TruncationPolicy_StopsTheWorstAfterStepOneAndSendsTheBestThreeToCrossValidation()
+    {
+        _context.Setup(c => c.GetInput<TrainingRequest>()).Returns(new TrainingRequest(
+            "churn", "churn.csv", "churned",
+            Sweep: new SweepSpec(Trainers: ["Lbfgs"], MaxTrials: 6),
+            EarlyTermination: new EarlyTerminationSpec("truncation", TruncationPercentage: 50, Steps: 2),
+            MaxConcurrentTrials: 3));
+
+        var result = await TrainModelOrchestrator.TrainModel(_context.Object);
+
+        // Batch 1 (trials 0-2): at step 1 the lowest third of three is trial 0, stopped. Batch 2 (3-5) ranks among six
+        // step-1 reports, where the lowest half are trials 0-2: none of its own is cut.
+        Assert.Equal([0], _stopped!.Trials.Select(t => t.Index));
+        Assert.Equal(6 + 5, _trials.Count);
+        Assert.All(_trials.Where(t => t.Step == 1), t => Assert.Equal(2, t.Steps));
+        Assert.Equal((6, 1, 0), (result.Trials, result.TrialsStopped, result.TrialsFailed));
+        var byIndex = _trials.Where(t => t.Step == 2).ToDictionary(t => t.Index, t => t.Configuration);
+        Assert.Equal([byIndex[5], byIndex[4], byIndex[3]], _evaluated!.Candidates);
+        Assert.Equal(byIndex[4], result.Chosen);
+        Assert.Equal(6, _evaluated.Trials.Count);
+        Assert.True(_evaluated.Trials.Single(t => t.Index == 0).Stopped);
+        Assert.Null(_failed);
+    }
+
+    [Fact]
+    public async Task TrainModel_IngestFails_RunRecordedFailedAndTheErrorNamesTheStage()
+    {
+        _context.Setup(c => c.GetInput<TrainingRequest>()).Returns(new TrainingRequest("churn", "churn.csv", "churned"));
+        _context.Setup(c => c.CallActivityAsync<SnapshotSummary>(nameof(TrainingActivities.IngestDataset), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .ThrowsAsync(new TaskFailedException(nameof(TrainingActivities.IngestDataset), 0, new TaskFailureDetails("DatasetValidationException", "datasets/churn.csv: the label column 'churned' has a single class ('no').", null, null, null)));
+
+        var error = await Assert.ThrowsAsync<TrainingFailedException>(() => TrainModelOrchestrator.TrainModel(_context.Object));
+
+        Assert.Equal("Training run run-1 failed while ingesting: datasets/churn.csv: the label column 'churned' has a single class ('no').", error.Message);
+        Assert.Equal(("run-1", "churn", "ingesting"), (_failed!.RunId, _failed.Model, _failed.Stage));
+        Assert.Empty(_trials);
+    }
+
+    [Fact]
+    public async Task TrainModel_EveryTrialFails_RunFailsWithTheFirstTrialError()
+    {
+        _context.Setup(c => c.GetInput<TrainingRequest>()).Returns(new TrainingRequest("churn", "churn.csv", "churned", Sweep: new SweepSpec(MaxTrials: 2)));
+        _context.Setup(c => c.CallActivityAsync<TrialOutcome>(nameof(TrainingActivities.RunTrial), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .ThrowsAsync(new TaskFailedException(nameof(TrainingActivities.RunTrial), 1, new TaskFailureDetails("InvalidOperationException", "weights diverged", null, null, null)));
+
+        var error = await Assert.ThrowsAsync<TrainingFailedException>(() => TrainModelOrchestrator.TrainModel(_context.Object));
+
+        Assert.Contains("No trial of the 2 produced a value of auc; the first error: weights diverged", error.Message, StringComparison.Ordinal);
+        Assert.Equal("sweeping", _failed!.Stage);
+    }
+}
