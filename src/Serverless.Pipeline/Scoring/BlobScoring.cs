@@ -154,43 +154,4 @@ public static class BlobScoring
         // The scorer reads and writes synchronously (ML.NET cursors): off the caller's thread.
         return await Task.Run(() => model.Batch.Score(records, header, firstRow, key, predictions, errors), cancellationToken);
     }
-
-    /// <summary>Reads at most a given number of bytes of another stream.</summary>
-    private sealed class BoundedStream(Stream inner, long length) : Stream
-    {
-        private readonly long _length = length;
-        private long _left = length;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => _length;
-
-        public override long Position { get => _length - _left; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            if (_left <= 0)
-            {
-                return 0;
-            }
-
-            var read = inner.Read(buffer, offset, (int)Math.Min(count, _left));
-            _left -= read;
-            return read;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }
