@@ -37,6 +37,14 @@ public sealed class PipelineOptions
     [Range(1, 64)]
     public int ModelCacheCapacity { get; set; } = 8;
 
+    /// <summary>A dropped file of at least this size is scored in parts over activities (the ScoreBatch orchestration) rather than in the blob trigger.</summary>
+    [Range(1L, long.MaxValue)]
+    public long FanOutScoringBytes { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>The size of one part when a file is fanned out (between 2 and 256 parts).</summary>
+    [Range(1L, long.MaxValue)]
+    public long ScoringPartBytes { get; set; } = 128L * 1024 * 1024;
+
     /// <summary>The retrain schedule retrains a serving version older than this many days.</summary>
     [Range(1, 3650)]
     public int RetrainMaxModelAgeDays { get; set; } = 30;

@@ -43,6 +43,7 @@ public static class ServerlessPipelineExtensions
         services.AddSingleton<PipelineStore>();
         services.AddSingleton<TrialRunner>();
         services.AddSingleton<ModelEvaluator>();
+        services.AddSingleton<Serverless.Functions.Scoring.ScoringOutputs>();
         services.AddSingleton(sp => new ModelCache(sp.GetRequiredService<PipelineStore>().Registry, sp.GetRequiredService<IOptions<PipelineOptions>>().Value.ModelCacheCapacity));
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
 

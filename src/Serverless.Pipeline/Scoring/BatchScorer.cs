@@ -203,7 +203,8 @@ public sealed class BatchScorer
         }
     }
 
-    internal static string[] ParseHeader(string header)
+    /// <summary>The column names of a header line (its delimiter detected as the scorer does).</summary>
+    public static string[] ParseHeader(string header)
     {
         using var csv = CsvDataReader.Create(new StringReader(header + "\n"), new CsvDataReaderOptions { HasHeaders = true, Delimiter = Delimiter(header) });
         return [.. Enumerable.Range(0, csv.FieldCount).Select(csv.GetName)];

@@ -49,23 +49,10 @@ public static class BlobScoring
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(output);
-        var file = $"{input.BlobContainerName}/{input.Name}";
         var conditions = new BlobRequestConditions { IfMatch = etag };
-        string header;
-        long headerLength;
-        await using (var head = await input.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = conditions, BufferSize = 64 * 1024 }, cancellationToken))
+        var (header, headerLength, columns, problem) = await CheckAsync(input, etag, model, cancellationToken);
+        if (problem is not null)
         {
-            (header, headerLength) = CsvRanges.ReadHeader(head);
-        }
-
-        var columns = header.Length == 0 ? [] : BatchScorer.ParseHeader(header);
-        var version = model.Version;
-        var missing = version.Signature.MissingInputs(columns);
-        if (columns.Length == 0 || missing.Count > 0)
-        {
-            var problem = columns.Length == 0
-                ? $"{file}: the file is empty; it needs a header row with the columns {string.Join(", ", version.Signature.Inputs.Select(i => i.Name))}."
-                : $"{file}, row 1: no column {string.Join(", ", missing.Select(m => $"'{m}'"))}, which model '{version.Name}' version {version.Version} needs (its inputs: {string.Join(", ", version.Signature.Inputs.Select(i => i.Name))}).";
             return new BlobScoringResult(BlobScoringStatus.Rejected, columns, null, new ScoringCounts(0, 0, 0, TimeSpan.Zero), [problem], null, null);
         }
 
@@ -83,6 +70,33 @@ public static class BlobScoring
         await using var records = await input.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = conditions, Position = headerLength, BufferSize = ReadBuffer }, cancellationToken);
         var counts = await ScoreToAsync(records, model, header, 2, key, predictionsBlob, errorsBlob, withHeaders: true, cancellationToken);
         return new BlobScoringResult(BlobScoringStatus.Scored, columns, key, counts, [], predictionsBlob.Name, errorsBlob.Name);
+    }
+
+    /// <summary>
+    /// Reads a blob's header (only as far as it must) and checks it against the model's signature: the header, its
+    /// length in bytes, the column names, and the problem that stops scoring (an empty file, a missing input column),
+    /// or null.
+    /// </summary>
+    public static async Task<(string Header, long HeaderLength, string[] Columns, string? Problem)> CheckAsync(BlobClient input, ETag etag, LoadedModel model, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(model);
+        var file = $"{input.BlobContainerName}/{input.Name}";
+        string header;
+        long headerLength;
+        await using (var head = await input.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = new BlobRequestConditions { IfMatch = etag }, BufferSize = 64 * 1024 }, cancellationToken))
+        {
+            (header, headerLength) = CsvRanges.ReadHeader(head);
+        }
+
+        var columns = header.Length == 0 ? [] : BatchScorer.ParseHeader(header);
+        var version = model.Version;
+        var inputs = string.Join(", ", version.Signature.Inputs.Select(i => i.Name));
+        var missing = version.Signature.MissingInputs(columns);
+        var problem = columns.Length == 0 ? $"{file}: the file is empty; it needs a header row with the columns {inputs}."
+            : missing.Count > 0 ? $"{file}, row 1: no column {string.Join(", ", missing.Select(m => $"'{m}'"))}, which model '{version.Name}' version {version.Version} needs (its inputs: {inputs})."
+            : null;
+        return (header, headerLength, columns, problem);
     }
 
     /// <summary>

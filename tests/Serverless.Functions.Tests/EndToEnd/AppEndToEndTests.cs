@@ -34,13 +34,15 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _host = await TestFunctionsHost.StartAsync(
-            [typeof(Health), typeof(ScoreOnBlobDrop), typeof(RetrainOnSchedule), typeof(ScoringFiles), typeof(TrainingRuns), typeof(Models), typeof(TrainModelOrchestrator), typeof(TrainingActivities)],
+            [typeof(Health), typeof(ScoreOnBlobDrop), typeof(RetrainOnSchedule), typeof(ScoringFiles), typeof(TrainingRuns), typeof(Models), typeof(TrainModelOrchestrator), typeof(TrainingActivities), typeof(ScoreBatchOrchestrator), typeof(ScoringActivities)],
             new Dictionary<string, string?>
             {
                 ["AzureWebJobsStorage"] = azurite.ConnectionString,
                 ["RetrainSchedule"] = "0 0 3 * * *",
                 ["TASKHUB_NAME"] = $"E2E{Guid.NewGuid():N}"[..20],
                 ["Pipeline:ScoringOutputContainer"] = _output,
+                ["Pipeline:FanOutScoringBytes"] = "200000",
+                ["Pipeline:ScoringPartBytes"] = "60000",
                 ["LocalHost:HostId"] = $"e2e-{Guid.NewGuid():N}"[..20],
             },
             builder => builder.AddServerlessPipeline());
@@ -113,6 +115,28 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(2995, lines.Length);
         Assert.Equal(["row,reason", "501,column 2: 'not-a-number' is not a number"], errors[..2]);
         Assert.Equal(7, errors.Length);
+    }
+
+    /// <summary>A file over the fan-out size is scored in parts over activities; the merged outputs keep input order.</summary>
+    [Fact]
+    public async Task DropLargeCsv_FannedOutInParts_MergedInOrderWithSummary()
+    {
+        await TrainAsync(SyntheticData.CustomersCsv(500, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
+        var csv = SyntheticData.CustomersCsv(12_000, seed: 8, withLabel: false, badEvery: 1000);
+
+        var input = $"{_model}/large.csv";
+        using var accepted = await _host.Http.PutAsync($"api/scoring/inputs/{input}", new StringContent(csv));
+        var summary = await Eventually.PollAsync(() => ReadSummaryAsync(input), s => s.GetProperty("status").GetString() != "scoring", TrainingPatience, "the fanned-out scoring to finish");
+
+        Assert.True(csv.Length >= 200_000, $"the input ({csv.Length} bytes) must be over the fan-out size");
+        Assert.Equal("scored", summary.GetProperty("status").GetString());
+        Assert.StartsWith("score-", summary.GetProperty("runId").GetString(), StringComparison.Ordinal);
+        Assert.Equal((12_000, 11_988, 12), (summary.GetProperty("rowsIn").GetInt64(), summary.GetProperty("rowsScored").GetInt64(), summary.GetProperty("rowsRejected").GetInt64()));
+        var lines = (await _host.Http.GetStringAsync($"api/scoring/results/{input}?file=predictions.csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var rows = lines.Skip(1).Select(l => long.Parse(l.Split(',')[0], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(Enumerable.Range(2, 12_000).Where(r => (r - 1) % 1000 != 0).Select(r => (long)r), rows);
+        var errors = (await _host.Http.GetStringAsync($"api/scoring/results/{input}?file=errors.csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(13, errors.Length);
     }
 
     [Fact]

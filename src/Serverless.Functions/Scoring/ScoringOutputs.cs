@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serverless.Functions.Hosting;
+using Serverless.Functions.Training;
+using Serverless.Pipeline;
+using Serverless.Pipeline.Data;
+using Serverless.Pipeline.Monitoring;
+using Serverless.Pipeline.Scoring;
+using Serverless.Storage;
+
+namespace Serverless.Functions.Scoring;
+
+/// <summary>The <c>summary.json</c> written for each scoring input.</summary>
+public sealed record ScoringSummary(
+    string Input,
+    string InputETag,
+    long InputBytes,
+    string Status,
+    string? Model,
+    int? ModelVersion,
+    IReadOnlyList<string> Columns,
+    long RowsIn,
+    long RowsScored,
+    long RowsRejected,
+    double DurationSeconds,
+    string? Predictions,
+    string? Errors,
+    IReadOnlyList<string> Problems,
+    IReadOnlyList<ColumnDrift>? Drift,
+    IReadOnlyDictionary<string, double>? Metrics,
+    string? RunId = null);
+
+/// <summary>
+/// What scoring writes besides predictions, whether a file is scored in the blob trigger or fanned out over
+/// activities: the summary per input, and the monitoring of each scored batch (drift from the training data, and
+/// the model's metrics when the batch carries the label), which the retrain schedule reads.
+/// </summary>
+public sealed class ScoringOutputs(PipelineStore store, StorageClientFactory clients, IOptions<PipelineOptions> options, TimeProvider time, ILogger<ScoringOutputs> logger)
+{
+    /// <summary>How many rows of a batch are profiled and evaluated for monitoring.</summary>
+    public const int MonitoredRows = 50_000;
+
+    /// <summary>The scoring output container.</summary>
+    public BlobContainerClient Container { get; } = clients.GetBlobServiceClient().GetBlobContainerClient(options.Value.ScoringOutputContainer);
+
+    /// <summary>A summary from what was found and done.</summary>
+    public static ScoringSummary Summarize(string file, ETag etag, long bytes, string status, string? model, int? version, BlobScoringResult? result, string? problem, DriftReport? monitoring, string? runId = null)
+    {
+        var counts = result?.Counts ?? new ScoringCounts(0, 0, 0, TimeSpan.Zero);
+        return new ScoringSummary(
+            file, etag.ToString().Trim('"'), bytes, status, model, version, result?.Columns ?? [], counts.RowsIn, counts.RowsScored, counts.RowsRejected,
+            Math.Round(counts.Duration.TotalSeconds, 3), result?.Predictions, result?.Errors, problem is not null ? [problem] : result?.Problems ?? [], monitoring?.Drift, monitoring?.Metrics, runId);
+    }
+
+    /// <summary>Writes <c>{name}/summary.json</c> and logs the outcome once.</summary>
+    public async Task WriteSummaryAsync(string name, ScoringSummary summary, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        await Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await Container.GetBlobClient($"{name}/summary.json").UploadAsync(BinaryData.FromObjectAsJson(summary, PipelineJson.Indented), overwrite: true, cancellationToken);
+        logger.LogInformation(
+            "Input {Input}: {Status} by {Model} v{Version}, {RowsIn} rows in, {RowsScored} scored, {RowsRejected} rejected in {Seconds} s; summary at {Container}/{Name}/summary.json",
+            summary.Input, summary.Status, summary.Model, summary.ModelVersion, summary.RowsIn, summary.RowsScored, summary.RowsRejected, summary.DurationSeconds, Container.Name, name);
+    }
+
+    /// <summary>
+    /// Profiles the batch's model inputs (first <see cref="MonitoredRows"/> rows) against the training snapshot's
+    /// profile and, when the batch carries the label, measures the model on it; keeps the result as the model's latest
+    /// monitoring report.
+    /// </summary>
+    public async Task<DriftReport?> MonitorAsync(BlobClient input, ETag etag, LoadedModel model, string file, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(model);
+        var version = model.Version;
+        var snapshot = await store.Ingestor.GetAsync(version.DatasetSnapshotId, cancellationToken);
+        if (snapshot is null)
+        {
+            logger.LogWarning("Model {Model} v{Version}: training snapshot {SnapshotId} is gone; drift not measured", version.Name, version.Version, version.DatasetSnapshotId);
+            return null;
+        }
+
+        var read = new BlobOpenReadOptions(allowModifications: false) { Conditions = new BlobRequestConditions { IfMatch = etag } };
+        IReadOnlyList<ColumnProfile> batch;
+        await using (var content = await input.OpenReadAsync(read, cancellationToken))
+        {
+            batch = BatchProfiler.Profile(content, version.Signature.Inputs, MonitoredRows);
+        }
+
+        IReadOnlyDictionary<string, double>? metrics;
+        await using (var content = await input.OpenReadAsync(read, cancellationToken))
+        {
+            metrics = model.Batch.Evaluate(content, MonitoredRows);
+        }
+
+        var report = new DriftReport(version.Name, version.Version, file, time.GetUtcNow(), DriftDetector.Compare(snapshot.Profile, batch, version.Plan.Label), metrics);
+        await Container.GetBlobClient(DriftReport.BlobName(version.Name)).UploadAsync(BinaryData.FromObjectAsJson(report, PipelineJson.Indented), overwrite: true, cancellationToken);
+        return report;
+    }
+}
