@@ -68,7 +68,7 @@ try
             TrialResult refit;
             await using (var train = File.OpenRead(trainPath))
             {
-                refit = new TrialRunner().Run(train, snapshot, plan, best.Configuration, validationFraction: 0);
+                refit = new TrialRunner().Run(train, snapshot, plan, best.Configuration, validationFraction: 0, holdoutFraction: 0);
             }
 
             await using var test = File.OpenRead(Path.Combine(dataDir, dataset.Name, split.Name, "test.csv"));

@@ -52,9 +52,11 @@ public sealed record ModelEvaluation(
     IReadOnlyList<HoldoutPrediction> Predictions);
 
 /// <summary>
-/// Evaluates a chosen configuration on a snapshot's data: stratified k-fold cross-validation, metrics on the same
-/// holdout (validation) rows the sweep used, the confusion matrix, and permutation feature importance by input column
-/// (each column's values shuffled across the holdout rows, the model scored again). Seeded: same inputs, same figures.
+/// Evaluates a chosen configuration on a snapshot's data: stratified k-fold cross-validation on the rows the sweep
+/// used, then a model trained on all of them and measured on the holdout rows no trial saw (see
+/// <see cref="TrialRunner.HoldoutFraction"/>): metrics, the confusion matrix, and permutation feature importance by
+/// input column (each column's values shuffled across the holdout rows, the model scored again). Seeded: same inputs,
+/// same figures.
 /// </summary>
 public sealed class ModelEvaluator
 {
@@ -80,9 +82,9 @@ public sealed class ModelEvaluator
         var ml = new MLContext(seed: configuration.Seed);
         var primary = TrialRunner.PrimaryMetric(plan.Task);
 
-        crossValidation ??= CrossValidate(ml, plan, configuration, builder, schema, records, label, folds);
+        var (trainRecords, holdoutRecords) = TrialRunner.WithoutHoldout(records, plan, header, configuration.Seed, TrialRunner.HoldoutFraction);
+        crossValidation ??= CrossValidate(ml, plan, configuration, builder, schema, trainRecords, label, folds);
 
-        var (trainRecords, holdoutRecords) = TrialRunner.Split(records, label, plan.Task, configuration.Seed, TrialRunner.ValidationFraction);
         var model = TrialRunner.Pipeline(ml, plan, configuration).Fit(ml.Data.LoadFromEnumerable(TrialRunner.Build(builder, trainRecords), schema));
         IDataView Score(IReadOnlyList<string[]> part) => model.Transform(ml.Data.LoadFromEnumerable(TrialRunner.Build(builder, part), schema));
         var scored = Score(holdoutRecords);
@@ -103,8 +105,8 @@ public sealed class ModelEvaluator
     }
 
     /// <summary>
-    /// Only the stratified k-fold cross-validation of a configuration: a steadier comparison of close candidates than
-    /// one validation split when data is small.
+    /// Only the stratified k-fold cross-validation of a configuration on the rows the sweep used (the holdout stays
+    /// out): a steadier comparison of close candidates than one validation split when data is small.
     /// </summary>
     public IReadOnlyDictionary<string, MetricSummary> CrossValidate(Stream data, FeaturizationPlan plan, TrialConfiguration configuration, int folds = 5)
     {
@@ -113,7 +115,8 @@ public sealed class ModelEvaluator
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentOutOfRangeException.ThrowIfLessThan(folds, 2);
         var (header, records) = TrialRunner.ReadRecords(data);
-        return CrossValidate(new MLContext(seed: configuration.Seed), plan, configuration, new FeatureRowBuilder(plan, header), FeatureRowBuilder.Schema(plan), records, TrialRunner.LabelOf(plan, header), folds);
+        var (work, _) = TrialRunner.WithoutHoldout(records, plan, header, configuration.Seed, TrialRunner.HoldoutFraction);
+        return CrossValidate(new MLContext(seed: configuration.Seed), plan, configuration, new FeatureRowBuilder(plan, header), FeatureRowBuilder.Schema(plan), work, TrialRunner.LabelOf(plan, header), folds);
     }
 
     private static Dictionary<string, MetricSummary> CrossValidate(MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, FeatureRowBuilder builder, SchemaDefinition schema, List<string[]> records, Func<string[], string> label, int folds)

@@ -42,17 +42,24 @@ public sealed class TrialRunner
         ["Lbfgs"] = ["l1Regularization", "l2Regularization"],
     };
 
-    /// <summary>The fraction of rows held out for validation.</summary>
+    /// <summary>The fraction of the non-holdout rows held out to validate each trial.</summary>
     public const double ValidationFraction = 0.2;
+
+    /// <summary>
+    /// The fraction of all rows set aside before the sweep: no trial trains or is chosen on them, so the evaluation's
+    /// holdout metrics are an honest estimate. The same rows for every trial of a seed.
+    /// </summary>
+    public const double HoldoutFraction = 0.1;
 
     /// <summary>
     /// Trains and evaluates on <paramref name="data"/> (a snapshot's data.csv) with the snapshot's schema and profile,
     /// holding out <paramref name="validationFraction"/> of the rows. With 0 every row trains (a refit of a chosen
     /// configuration) and no metrics are reported. <paramref name="trainFraction"/> below 1 trains on that share of the
     /// training rows (stratified, the same rows for the same seed): a cheap early step of a sweep with early termination,
-    /// measured on the same validation rows as the full step.
+    /// measured on the same validation rows as the full step. <paramref name="holdoutFraction"/> of all rows are left
+    /// out first (see <see cref="HoldoutFraction"/>); a refit passes 0 for both fractions and trains on every row.
     /// </summary>
-    public TrialResult Run(Stream data, DatasetSnapshot snapshot, FeaturizationPlan plan, TrialConfiguration configuration, double validationFraction = ValidationFraction, double trainFraction = 1)
+    public TrialResult Run(Stream data, DatasetSnapshot snapshot, FeaturizationPlan plan, TrialConfiguration configuration, double validationFraction = ValidationFraction, double trainFraction = 1, double holdoutFraction = HoldoutFraction)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(validationFraction, 0);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(validationFraction, 1);
@@ -74,7 +81,8 @@ public sealed class TrialRunner
 
         var clock = Stopwatch.StartNew();
         var (header, records) = ReadRecords(data);
-        var (trainRecords, validationRecords) = Split(records, LabelOf(plan, header), plan.Task, configuration.Seed, validationFraction, trainFraction);
+        var (work, _) = WithoutHoldout(records, plan, header, configuration.Seed, holdoutFraction);
+        var (trainRecords, validationRecords) = Split(work, LabelOf(plan, header), plan.Task, configuration.Seed, validationFraction, trainFraction);
         var builder = new FeatureRowBuilder(plan, header);
         var train = Build(builder, trainRecords);
         var validation = Build(builder, validationRecords);
@@ -235,6 +243,10 @@ public sealed class TrialRunner
 
         return rows;
     }
+
+    /// <summary>The rows the sweep may use, and the holdout: a stratified split with its own seed, so it does not line up with the validation split.</summary>
+    internal static (List<string[]> Work, List<string[]> Holdout) WithoutHoldout(List<string[]> records, FeaturizationPlan plan, string[] header, int seed, double holdoutFraction) =>
+        holdoutFraction <= 0 ? (records, []) : Split(records, LabelOf(plan, header), plan.Task, unchecked(seed + 7919), holdoutFraction);
 
     /// <summary>The label text of a record, for stratification.</summary>
     internal static Func<string[], string> LabelOf(FeaturizationPlan plan, string[] header)

@@ -43,7 +43,7 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
 
         Assert.Equal("auc", result.PrimaryMetric);
         Assert.True(result.PrimaryValue > 0.9, $"{trainer} AUC {result.PrimaryValue:0.000}");
-        Assert.Equal((640, 160), (result.TrainRows, result.ValidationRows));
+        Assert.Equal((576, 144), (result.TrainRows, result.ValidationRows)); // 800 rows: 80 held out, then 20% of 720 validate
         Assert.Equal(64, result.ModelSha256.Length);
         Assert.True(result.Model.Length > 0);
     }
@@ -106,7 +106,7 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
         var (snapshot, csv) = await IngestAsync(SyntheticData.BinaryCsv(500), "churned");
         var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "churned");
 
-        var refit = _runner.Run(new MemoryStream(Encoding.UTF8.GetBytes(csv)), snapshot, plan, new TrialConfiguration("LightGbm", new Dictionary<string, double>()), validationFraction: 0);
+        var refit = _runner.Run(new MemoryStream(Encoding.UTF8.GetBytes(csv)), snapshot, plan, new TrialConfiguration("LightGbm", new Dictionary<string, double>()), validationFraction: 0, holdoutFraction: 0);
         var onFreshData = TrialRunner.Evaluate(refit.Model, plan, new MemoryStream(Encoding.UTF8.GetBytes(SyntheticData.BinaryCsv(300))));
 
         Assert.Equal((500, 0), (refit.TrainRows, refit.ValidationRows));

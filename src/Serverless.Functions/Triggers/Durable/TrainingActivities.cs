@@ -141,7 +141,7 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
         TrialResult refit;
         await using (var data = await store.Ingestor.OpenDataAsync(snapshot, cancellationToken))
         {
-            refit = runner.Run(data, snapshot, plan, chosen, validationFraction: 0);
+            refit = runner.Run(data, snapshot, plan, chosen, validationFraction: 0, holdoutFraction: 0);
         }
 
         var prefix = $"{input.RunId}/";
