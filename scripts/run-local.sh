@@ -46,8 +46,8 @@ key=(-H "x-functions-key: $LocalHost__Keys__Function")
 echo; echo "== PUT $base/api/datasets/churn.csv  (x-functions-key: $LocalHost__Keys__Function)"
 curl -fsS -X PUT "${key[@]}" --data-binary @samples/training/churn.csv "$base/api/datasets/churn.csv"; echo
 
-echo; echo "== POST $base/api/training  (a durable run: ingest, sweep, evaluate, register)"
-started=$(curl -fsS -X POST "${key[@]}" -H "Content-Type: application/json" --data @samples/training/request.json "$base/api/training")
+echo; echo "== POST $base/api/models/churn/train  (a durable run: ingest, sweep, evaluate, register)"
+started=$(curl -fsS -X POST "${key[@]}" -H "Content-Type: application/json" --data @samples/training/request.json "$base/api/models/churn/train")
 echo "$started"
 status_url=$(echo "$started" | field statusQueryGetUri)
 for _ in $(seq 1 600); do

@@ -11,7 +11,7 @@ public sealed class PipelineOptions
     /// <summary>The container the blob trigger watches; fixed in the trigger path, so it is a constant, not a setting.</summary>
     public const string ScoringInputContainer = "score-in";
 
-    /// <summary>Training inputs: <c>POST /api/training</c> names a blob here.</summary>
+    /// <summary>Training inputs: <c>POST /api/models/{model}/train</c> names a blob here.</summary>
     public const string DatasetsContainer = "datasets";
 
     /// <summary>Immutable dataset snapshots (<c>snapshots/{sha256}/</c>).</summary>

@@ -7,8 +7,10 @@ using Serverless.Storage;
 namespace Serverless.Functions.Training;
 
 /// <summary>
-/// A training run as a caller asks for it (<c>POST /api/training</c>): the model to train, the dataset blob in the
-/// <c>datasets</c> container, its label, and optionally the task, the sweep, early termination and promotion.
+/// A training run as a caller asks for it (<c>POST /api/models/{model}/train</c>): the model to train (from the route),
+/// the dataset blob in the <c>datasets</c> container, its label, and optionally the task, the sweep, early
+/// termination, and promotion (the alias, the margin by which a new version must beat the holder, and whether a
+/// person must approve it).
 /// </summary>
 public sealed partial record TrainingRequest(
     string Model,
@@ -20,7 +22,10 @@ public sealed partial record TrainingRequest(
     int MaxConcurrentTrials = 4,
     int Folds = 5,
     string PromoteTo = "champion",
-    string? Description = null)
+    string? Description = null,
+    double PromotionMargin = 0,
+    bool RequireApproval = false,
+    int ApprovalTimeoutHours = 168)
 {
     /// <summary>The problems of the request, each naming its field; empty when it can run.</summary>
     public IReadOnlyList<string> Problems()
@@ -54,6 +59,16 @@ public sealed partial record TrainingRequest(
         if (string.IsNullOrEmpty(PromoteTo) || !ModelName().IsMatch(PromoteTo))
         {
             problems.Add("promoteTo: an alias of letters, digits, '-' or '_'.");
+        }
+
+        if (!double.IsFinite(PromotionMargin) || PromotionMargin < 0)
+        {
+            problems.Add("promotionMargin: 0 or more (how much better than the alias holder a new version must be).");
+        }
+
+        if (ApprovalTimeoutHours is < 1 or > 24 * 30)
+        {
+            problems.Add("approvalTimeoutHours: between 1 and 720.");
         }
 
         try
@@ -145,10 +160,19 @@ public sealed record EvaluateInput(string RunId, string Model, string SnapshotId
 public sealed record EvaluationOutcome(TrialConfiguration Chosen, string ArtifactBlob, string ArtifactSha256, IReadOnlyDictionary<string, double> Metrics, string ReportBlob);
 
 /// <summary>Input of <c>RegisterModel</c>.</summary>
-public sealed record RegisterInput(string RunId, string Model, string SnapshotId, string Label, MlTask Task, TrialConfiguration Chosen, EvaluationOutcome Evaluation, string PromoteTo, string? Description, string Dataset);
+public sealed record RegisterInput(string RunId, string Model, string SnapshotId, string Label, MlTask Task, TrialConfiguration Chosen, EvaluationOutcome Evaluation, string PromoteTo, string? Description, string Dataset, double PromotionMargin = 0);
 
-/// <summary>The registered version, and whether it took the alias (and why or why not).</summary>
-public sealed record RegistrationOutcome(int Version, bool Promoted, int? PreviousVersion, string Reason);
+/// <summary>The registered version, the alias holder it was compared with, and whether it may take the alias (and why).</summary>
+public sealed record RegistrationOutcome(int Version, bool Eligible, int? Holder, string Reason);
+
+/// <summary>Input of <c>PromoteModel</c>: move the alias from the holder the comparison saw to the new version.</summary>
+public sealed record PromotionInput(string Model, string Alias, int? Holder, int Version, string Reason);
+
+/// <summary>Whether the new version took the alias, and why or why not.</summary>
+public sealed record PromotionOutcome(bool Promoted, string Reason);
+
+/// <summary>A person's decision on a run that waits for approval (<c>POST /api/runs/{runId}/approval</c>).</summary>
+public sealed record ApprovalDecision(bool Approve, string? By = null, string? Comment = null);
 
 /// <summary>Input of <c>FailRun</c>.</summary>
 public sealed record FailedRun(string RunId, string Model, string Stage, string Error);

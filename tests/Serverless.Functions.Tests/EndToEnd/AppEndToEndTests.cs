@@ -160,10 +160,32 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(RunStatus.Failed, run!.Status);
     }
 
+    /// <summary>A run that asks for approval waits with its version registered but not promoted, until a person approves it.</summary>
+    [Fact]
+    public async Task Train_RequiringApproval_WaitsThenPromotesWhenApproved()
+    {
+        var statusUrl = await StartTrainingAsync(SyntheticData.CustomersCsv(400, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false, requireApproval: true);
+        var waiting = await WaitAsync(statusUrl, s => s.GetProperty("customStatus").ValueKind == JsonValueKind.Object && s.GetProperty("customStatus").GetProperty("stage").GetString() == "awaiting approval");
+        var runId = waiting.GetProperty("instanceId").GetString()!;
+        using var before = await _host.Http.GetAsync($"api/models/{_model}");
+        var aliasesBefore = (await before.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("model").GetProperty("aliases");
+
+        using var approved = await _host.Http.PostAsJsonAsync($"api/runs/{runId}/approval", new { approve = true, by = "alice" });
+        var done = await WaitAsync(statusUrl, s => s.GetProperty("runtimeStatus").GetString() is "Completed" or "Failed");
+        using var again = await _host.Http.PostAsJsonAsync($"api/runs/{runId}/approval", new { approve = true, by = "alice" });
+
+        Assert.Equal("Running", waiting.GetProperty("runtimeStatus").GetString());
+        Assert.False(aliasesBefore.TryGetProperty("champion", out _));
+        Assert.Equal(HttpStatusCode.Accepted, approved.StatusCode);
+        Assert.Equal("Completed", done.GetProperty("runtimeStatus").GetString());
+        Assert.True(done.GetProperty("output").GetProperty("promoted").GetBoolean());
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
     [Fact]
     public async Task StartTraining_BadRequest_400NamingEachProblem()
     {
-        using var response = await _host.Http.PostAsJsonAsync("api/training", new { model = "bad name", dataset = "../x.csv", label = "", sweep = new { sampler = "grid", trainers = new[] { "LightGbm" } } });
+        using var response = await _host.Http.PostAsJsonAsync("api/models/bad%20name/train", new { dataset = "../x.csv", label = "", sweep = new { sampler = "grid", trainers = new[] { "LightGbm" } } });
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         var problems = problem.GetProperty("problems").EnumerateArray().Select(p => p.GetString()!).ToList();
 
@@ -290,32 +312,39 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         return (JsonDocument.Parse(run.SerializedOutput!).RootElement.Clone(), JsonDocument.Parse(run.SerializedInput!).RootElement.Clone());
     }
 
-    private async Task<JsonElement> TrainAsync(string csv, bool earlyTermination)
+    private async Task<JsonElement> TrainAsync(string csv, bool earlyTermination) =>
+        await WaitAsync(await StartTrainingAsync(csv, earlyTermination, requireApproval: false), s => s.GetProperty("runtimeStatus").GetString() is "Completed" or "Failed" or "Terminated");
+
+    private async Task<string> StartTrainingAsync(string csv, bool earlyTermination, bool requireApproval)
     {
         using var uploaded = await _host.Http.PutAsync($"api/datasets/{_model}.csv", new StringContent(csv));
         Assert.Equal(HttpStatusCode.Created, uploaded.StatusCode);
         var request = new Dictionary<string, object?>
         {
-            ["model"] = _model,
             ["dataset"] = $"{_model}.csv",
             ["label"] = "churned",
             ["sweep"] = new { sampler = "sobol", maxTrials = 6, trainers = new[] { "LightGbm", "Lbfgs" } },
             ["maxConcurrentTrials"] = 3,
             ["folds"] = 3,
             ["earlyTermination"] = earlyTermination ? new { policy = "median", steps = 2 } : null,
+            ["requireApproval"] = requireApproval,
         };
-        using var started = await _host.Http.PostAsJsonAsync("api/training", request);
+        using var started = await _host.Http.PostAsJsonAsync($"api/models/{_model}/train", request);
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
-        var statusUrl = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("statusQueryGetUri").GetString()!;
+        return (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("statusQueryGetUri").GetString()!;
+    }
+
+    private static async Task<JsonElement> WaitAsync(string statusUrl, Func<JsonElement, bool> until)
+    {
 
         // The status URL carries its own (system) key; a function key in a header would take precedence and not open it.
         // As in Durable Functions, the status answer is 202 while running, 200 when completed, 400 when failed.
         using var plain = new HttpClient();
         return await Eventually.PollAsync(
             async () => await (await plain.GetAsync(statusUrl)).Content.ReadFromJsonAsync<JsonElement>(),
-            s => s.GetProperty("runtimeStatus").GetString() is "Completed" or "Failed" or "Terminated",
+            until,
             TrainingPatience,
-            "the training run to end");
+            "the training run to reach the state awaited");
     }
 
     private async Task<List<TrackedRun>> TrialRunsAsync(string runId)

@@ -18,6 +18,7 @@ public sealed class TrainModelOrchestratorTests
     private StoppedTrials? _stopped;
     private EvaluateInput? _evaluated;
     private FailedRun? _failed;
+    private PromotionInput? _promoted;
 
     public TrainModelOrchestratorTests()
     {
@@ -40,9 +41,12 @@ public sealed class TrainModelOrchestratorTests
             .ReturnsAsync((object)null!);
         _context.Setup(c => c.CallActivityAsync<EvaluationOutcome>(nameof(TrainingActivities.EvaluateModel), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Callback<TaskName, object?, TaskOptions?>((_, input, _) => _evaluated = (EvaluateInput)input!)
-            .ReturnsAsync((TaskName _, object? input, TaskOptions? _) => new EvaluationOutcome(((EvaluateInput)input!).Candidates[1], "run-1/model.zip", "sha", new Dictionary<string, double> { ["cv_auc"] = 0.8 }, "run-1/report/index.html"));
+            .ReturnsAsync((TaskName _, object? input, TaskOptions? _) => new EvaluationOutcome(((EvaluateInput)input!).Candidates[Math.Min(1, ((EvaluateInput)input!).Candidates.Count - 1)], "run-1/model.zip", "sha", new Dictionary<string, double> { ["cv_auc"] = 0.8 }, "run-1/report/index.html"));
         _context.Setup(c => c.CallActivityAsync<RegistrationOutcome>(nameof(TrainingActivities.RegisterModel), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
-            .ReturnsAsync(new RegistrationOutcome(1, true, null, "promoted to 'champion': the first version to hold it"));
+            .ReturnsAsync(new RegistrationOutcome(2, true, 1, "auc 0.8 beats version 1's 0.7"));
+        _context.Setup(c => c.CallActivityAsync<PromotionOutcome>(nameof(TrainingActivities.PromoteModel), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback<TaskName, object?, TaskOptions?>((_, input, _) => _promoted = (PromotionInput)input!)
+            .ReturnsAsync(new PromotionOutcome(true, "promoted to 'champion': auc 0.8 beats version 1's 0.7"));
         _context.Setup(c => c.CallActivityAsync<object>(nameof(TrainingActivities.FailRun), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Callback<TaskName, object?, TaskOptions?>((_, input, _) => _failed = (FailedRun)input!)
             .ReturnsAsync((object)null!);
@@ -71,6 +75,58 @@ public sealed class TrainModelOrchestratorTests
         Assert.Equal(6, _evaluated.Trials.Count);
         Assert.True(_evaluated.Trials.Single(t => t.Index == 0).Stopped);
         Assert.Null(_failed);
+        Assert.Equal(("churn", "champion", 1, 2), (_promoted!.Model, _promoted.Alias, _promoted.Holder, _promoted.Version));
+        Assert.True(result.Promoted);
+    }
+
+    [Fact]
+    public async Task TrainModel_ApprovalRejected_NotPromotedAndTheAliasNeverMoves()
+    {
+        _context.Setup(c => c.GetInput<TrainingRequest>()).Returns(new TrainingRequest("churn", "churn.csv", "churned", Sweep: new SweepSpec(MaxTrials: 1), RequireApproval: true));
+        _context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>())).Returns(new TaskCompletionSource().Task);
+        _context.Setup(c => c.WaitForExternalEvent<ApprovalDecision>(TrainModelOrchestrator.ApprovalEvent, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new ApprovalDecision(false, "bob", "holdout too small"));
+
+        var result = await TrainModelOrchestrator.TrainModel(_context.Object);
+
+        Assert.False(result.Promoted);
+        Assert.Equal("not promoted: rejected by bob (holdout too small)", result.PromotionReason);
+        Assert.Null(_promoted);
+        Assert.Contains(_statuses, s => s is TrainingProgress { Stage: "awaiting approval" });
+    }
+
+    [Fact]
+    public async Task TrainModel_NoApprovalInTime_NotPromoted()
+    {
+        _context.Setup(c => c.GetInput<TrainingRequest>()).Returns(new TrainingRequest("churn", "churn.csv", "churned", Sweep: new SweepSpec(MaxTrials: 1), RequireApproval: true, ApprovalTimeoutHours: 24));
+        _context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
+        _context.Setup(c => c.WaitForExternalEvent<ApprovalDecision>(TrainModelOrchestrator.ApprovalEvent, It.IsAny<CancellationToken>()))
+            .Returns((string _, CancellationToken cancellation) =>
+            {
+                var never = new TaskCompletionSource<ApprovalDecision>();
+                cancellation.Register(() => never.TrySetCanceled(cancellation));
+                return never.Task;
+            });
+
+        var result = await TrainModelOrchestrator.TrainModel(_context.Object);
+
+        Assert.False(result.Promoted);
+        Assert.StartsWith("not promoted: nobody approved it within 24 hours", result.PromotionReason, StringComparison.Ordinal);
+        Assert.Null(_promoted);
+    }
+
+    [Fact]
+    public async Task TrainModel_NotBetterThanTheHolder_NotPromotedWithoutAsking()
+    {
+        _context.Setup(c => c.GetInput<TrainingRequest>()).Returns(new TrainingRequest("churn", "churn.csv", "churned", Sweep: new SweepSpec(MaxTrials: 1), RequireApproval: true));
+        _context.Setup(c => c.CallActivityAsync<RegistrationOutcome>(nameof(TrainingActivities.RegisterModel), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .ReturnsAsync(new RegistrationOutcome(2, false, 1, "auc 0.7 does not beat version 1's 0.8"));
+
+        var result = await TrainModelOrchestrator.TrainModel(_context.Object);
+
+        Assert.Equal((false, "not promoted: auc 0.7 does not beat version 1's 0.8"), (result.Promoted, result.PromotionReason));
+        Assert.Null(_promoted);
+        Assert.DoesNotContain(_statuses, s => s is TrainingProgress { Stage: "awaiting approval" });
     }
 
     [Fact]

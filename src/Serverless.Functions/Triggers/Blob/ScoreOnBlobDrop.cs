@@ -60,7 +60,7 @@ public sealed class ScoreOnBlobDrop(ModelCache models, ScoringOutputs outputs, I
             try
             {
                 model = await models.GetByAliasAsync(modelName, alias, cancellationToken);
-                problem = model is null ? $"{file}: model '{modelName}' has no '{alias}' version; train one with POST /api/training." : null;
+                problem = model is null ? $"{file}: model '{modelName}' has no '{alias}' version; train one with POST /api/models/{model}/train." : null;
             }
             catch (Exception ex) when (ex is ModelRegistryConflictException or ArgumentException)
             {

@@ -10,8 +10,8 @@ namespace Serverless.Functions.Triggers.Durable;
 /// <summary>
 /// A training run: ingest (validate, profile, snapshot) → sweep (trials fanned out as activities, a batch of
 /// <c>maxConcurrentTrials</c> at a time, with early termination between steps) → evaluate (the best three trials
-/// compared by cross-validation; the winner's importance, report, refit) → register, and promote it if it beats the
-/// current holder of the alias. Only references travel: snapshot ids, blob names, configurations and metrics. The instance id is the
+/// compared by cross-validation; the winner's importance, report, refit) → register → promote it if it beats the
+/// current holder of the alias (by the margin, and after a person approves it when the request asks for approval). Only references travel: snapshot ids, blob names, configurations and metrics. The instance id is the
 /// run id. Progress is the custom status; a failure ends the run Failed with the stage and the error.
 /// </summary>
 public static class TrainModelOrchestrator
@@ -64,10 +64,11 @@ public static class TrainModelOrchestrator
             var chosen = evaluation.Chosen;
 
             context.SetCustomStatus(progress = progress with { Stage = "registering" });
-            var registered = await context.CallActivityAsync<RegistrationOutcome>(nameof(TrainingActivities.RegisterModel), new RegisterInput(runId, request.Model, snapshot.Id, request.Label, snapshot.Task, chosen, evaluation, request.PromoteTo, request.Description, request.Dataset), Retry);
+            var registered = await context.CallActivityAsync<RegistrationOutcome>(nameof(TrainingActivities.RegisterModel), new RegisterInput(runId, request.Model, snapshot.Id, request.Label, snapshot.Task, chosen, evaluation, request.PromoteTo, request.Description, request.Dataset, request.PromotionMargin), Retry);
+            var promotion = await PromoteAsync(context, request, registered, p => context.SetCustomStatus(progress = p), progress);
             context.SetCustomStatus(progress with { Stage = "completed" });
-            logger.LogInformation("Run {RunId}: registered {Model} version {Version}; {Reason}", runId, request.Model, registered.Version, registered.Reason);
-            return new TrainingResult(request.Model, registered.Version, registered.Promoted, registered.Reason, snapshot.Id, chosen, evaluation.Metrics, sweep.Count, sweep.Count(t => t.Stopped), sweep.Count(t => t.Outcome.Error is not null), evaluation.ReportBlob);
+            logger.LogInformation("Run {RunId}: registered {Model} version {Version}; {Reason}", runId, request.Model, registered.Version, promotion.Reason);
+            return new TrainingResult(request.Model, registered.Version, promotion.Promoted, promotion.Reason, snapshot.Id, chosen, evaluation.Metrics, sweep.Count, sweep.Count(t => t.Stopped), sweep.Count(t => t.Outcome.Error is not null), evaluation.ReportBlob);
         }
         catch (Exception ex) when (ex is TaskFailedException or InvalidOperationException)
         {
@@ -79,6 +80,44 @@ public static class TrainModelOrchestrator
     }
 
     private sealed record SweptTrial(TrialOutcome Outcome, bool Stopped);
+
+    /// <summary>The external event a run waiting for approval takes: an <see cref="ApprovalDecision"/>.</summary>
+    public const string ApprovalEvent = "approval";
+
+    /// <summary>Moves the alias when the new version is eligible, after a person approves it if the request asks for that.</summary>
+    private static async Task<PromotionOutcome> PromoteAsync(TaskOrchestrationContext context, TrainingRequest request, RegistrationOutcome registered, Action<TrainingProgress> report, TrainingProgress progress)
+    {
+        if (!registered.Eligible)
+        {
+            return new PromotionOutcome(false, $"not promoted: {registered.Reason}");
+        }
+
+        if (registered.Holder == registered.Version)
+        {
+            return new PromotionOutcome(true, registered.Reason);
+        }
+
+        if (request.RequireApproval)
+        {
+            report(progress with { Stage = "awaiting approval" });
+            ApprovalDecision decision;
+            try
+            {
+                decision = await context.WaitForExternalEvent<ApprovalDecision>(ApprovalEvent, TimeSpan.FromHours(request.ApprovalTimeoutHours));
+            }
+            catch (TaskCanceledException)
+            {
+                return new PromotionOutcome(false, $"not promoted: nobody approved it within {request.ApprovalTimeoutHours} hours ({registered.Reason})");
+            }
+
+            if (!decision.Approve)
+            {
+                return new PromotionOutcome(false, $"not promoted: rejected by {decision.By ?? "a reviewer"}{(decision.Comment is null ? string.Empty : $" ({decision.Comment})")}");
+            }
+        }
+
+        return await context.CallActivityAsync<PromotionOutcome>(nameof(TrainingActivities.PromoteModel), new PromotionInput(request.Model, request.PromoteTo, registered.Holder, registered.Version, registered.Reason), Retry);
+    }
 
     /// <summary>
     /// Asks the sampler for a batch, runs its trials step by step (all steps when there is no policy), stops those

@@ -169,8 +169,9 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
     }
 
     /// <summary>
-    /// Registers the refitted model (with its signature and plan), and points the alias at it when there is no holder
-    /// yet or the new version's cross-validated primary metric is better than the holder's.
+    /// Registers the refitted model (with its signature and plan), and compares it with the alias holder: eligible
+    /// when there is no holder yet or its cross-validated primary metric is better by the margin. The alias moves in
+    /// <see cref="PromoteModel"/>, after approval when the run asks for it.
     /// </summary>
     [Function(nameof(RegisterModel))]
     public async Task<RegistrationOutcome> RegisterModel([ActivityTrigger] RegisterInput input, CancellationToken cancellationToken)
@@ -191,7 +192,7 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
             throw new InvalidOperationException($"Model '{input.Model}' version {version.Version} is {version.Status}: {version.Error}");
         }
 
-        var outcome = await PromoteAsync(version, input.PromoteTo, cancellationToken);
+        var outcome = await CompareAsync(version, input.PromoteTo, input.PromotionMargin, cancellationToken);
         await store.Runs.EndAsync(input.Model, input.RunId, RunStatus.Completed, input.Evaluation.Metrics, version.ArtifactUri, null, cancellationToken);
         logger.LogInformation("Model {Model} version {Version} registered ({Sha}); {Reason}", version.Name, version.Version, version.ArtifactSha256, outcome.Reason);
         return outcome;
@@ -215,10 +216,34 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
     /// <summary>The run id of a trial: the training run's id and the trial's index.</summary>
     public static string TrialRunId(string runId, int index) => $"{runId}-t{index:D3}";
 
-    private async Task<RegistrationOutcome> PromoteAsync(ModelVersion version, string alias, CancellationToken cancellationToken)
+    /// <summary>Points the alias at the new version, if it still points where the comparison saw it (else someone moved it meanwhile).</summary>
+    [Function(nameof(PromoteModel))]
+    public async Task<PromotionOutcome> PromoteModel([ActivityTrigger] PromotionInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var model = await store.Registry.GetModelAsync(input.Model, cancellationToken);
+        if (model is not null && model.Aliases.TryGetValue(input.Alias, out var current) && current == input.Version)
+        {
+            return new PromotionOutcome(true, $"version {input.Version} holds '{input.Alias}'");
+        }
+
+        try
+        {
+            await store.Registry.MoveAliasAsync(input.Model, input.Alias, input.Holder, input.Version, cancellationToken);
+            logger.LogInformation("Model {Model}: '{Alias}' moved from {Holder} to version {Version}", input.Model, input.Alias, input.Holder, input.Version);
+            return new PromotionOutcome(true, $"promoted to '{input.Alias}': {input.Reason}");
+        }
+        catch (ModelRegistryConflictException ex)
+        {
+            return new PromotionOutcome(false, $"not promoted: {ex.Message}");
+        }
+    }
+
+    /// <summary>Whether a new version may take the alias: no holder yet, or a cross-validated primary metric better than the holder's by the margin.</summary>
+    private async Task<RegistrationOutcome> CompareAsync(ModelVersion version, string alias, double margin, CancellationToken cancellationToken)
     {
         var primary = TrialRunner.PrimaryMetric(version.Plan.Task);
-        var goal = TrialRunner.Goal(primary);
+        var sign = TrialRunner.Goal(primary) == MetricGoal.Maximize ? 1 : -1;
         var model = await store.Registry.GetModelAsync(version.Name, cancellationToken);
         int? holder = model is not null && model.Aliases.TryGetValue(alias, out var current) ? current : null;
         if (holder == version.Version)
@@ -226,33 +251,18 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
             return new RegistrationOutcome(version.Version, true, holder, $"version {version.Version} already holds '{alias}'");
         }
 
-        string reason;
         if (holder is { } holderVersion && await store.Registry.GetVersionAsync(version.Name, holderVersion, cancellationToken) is { } incumbent)
         {
             var mine = Score(version.Metrics, primary);
             var theirs = Score(incumbent.Metrics, primary);
-            var better = goal == MetricGoal.Maximize ? mine > theirs : mine < theirs;
-            if (!better && double.IsFinite(theirs))
-            {
-                return new RegistrationOutcome(version.Version, false, holder, $"not promoted: {primary} {Format(mine)} does not beat version {holderVersion}'s {Format(theirs)}");
-            }
-
-            reason = $"promoted to '{alias}': {primary} {Format(mine)} beats version {holderVersion}'s {Format(theirs)}";
-        }
-        else
-        {
-            reason = $"promoted to '{alias}': the first version to hold it";
+            var beats = !double.IsFinite(theirs) || (sign * (mine - theirs)) > margin;
+            var by = margin > 0 ? $" by more than {Format(margin)}" : string.Empty;
+            return beats
+                ? new RegistrationOutcome(version.Version, true, holder, $"{primary} {Format(mine)} beats version {holderVersion}'s {Format(theirs)}{by}")
+                : new RegistrationOutcome(version.Version, false, holder, $"{primary} {Format(mine)} does not beat version {holderVersion}'s {Format(theirs)}{by}");
         }
 
-        try
-        {
-            await store.Registry.MoveAliasAsync(version.Name, alias, holder, version.Version, cancellationToken);
-            return new RegistrationOutcome(version.Version, true, holder, reason);
-        }
-        catch (ModelRegistryConflictException ex)
-        {
-            return new RegistrationOutcome(version.Version, false, holder, $"not promoted: {ex.Message}");
-        }
+        return new RegistrationOutcome(version.Version, true, null, "the first version to hold it");
     }
 
     /// <summary>The cross-validated value of a metric when there is one, else the holdout value.</summary>

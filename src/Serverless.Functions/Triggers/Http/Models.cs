@@ -31,7 +31,7 @@ public sealed class Models(PipelineStore store, ModelCache models, IOptions<Pipe
         var model = await store.Registry.GetModelAsync(name, cancellationToken);
         if (model is null)
         {
-            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.NotFound, $"No model '{name}'; train one with POST /api/training.", cancellationToken);
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.NotFound, $"No model '{name}'; train one with POST /api/models/{name}/train.", cancellationToken);
         }
 
         var pageSize = int.TryParse(request.Query["pageSize"], NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? Math.Clamp(size, 1, 100) : 20;
@@ -79,7 +79,7 @@ public sealed class Models(PipelineStore store, ModelCache models, IOptions<Pipe
 
         if (loaded is null)
         {
-            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.NotFound, $"Model '{name}' has no '{options.Value.ServingAlias}' version; train one with POST /api/training.", cancellationToken);
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.NotFound, $"Model '{name}' has no '{options.Value.ServingAlias}' version; train one with POST /api/models/{name}/train.", cancellationToken);
         }
 
         var predictions = loaded.Predict(rows);

@@ -15,8 +15,10 @@ using Serverless.Pipeline.Data;
 namespace Serverless.Functions.Triggers.Http;
 
 /// <summary>
-/// Training over HTTP: <c>PUT /api/datasets/{name}</c> uploads a training dataset (CSV, JSON Lines or Parquet), <c>POST /api/training</c> starts a
-/// durable training run and answers 202 with its status URLs, <c>GET /api/runs/{runId}/report</c> serves its report.
+/// Training over HTTP: <c>PUT /api/datasets/{name}</c> uploads a training dataset (CSV, JSON Lines or Parquet),
+/// <c>POST /api/models/{model}/train</c> starts a durable training run and answers 202 with its status URLs,
+/// <c>POST /api/runs/{runId}/approval</c> approves or rejects its promotion, <c>GET /api/runs/{runId}/report</c>
+/// serves its report.
 /// </summary>
 public sealed partial class TrainingRuns(PipelineStore store, TimeProvider time, ILogger<TrainingRuns> logger)
 {
@@ -40,11 +42,12 @@ public sealed partial class TrainingRuns(PipelineStore store, TimeProvider time,
         return response;
     }
 
-    /// <summary>Starts a training run; 202 with the Durable status URLs (the run id is the instance id), 400 naming each problem of the request.</summary>
+    /// <summary>Starts a training run of model <paramref name="name"/>; 202 with the Durable status URLs (the run id is the instance id), 400 naming each problem of the request.</summary>
     [Function(nameof(StartTraining))]
     public async Task<HttpResponseData> StartTraining(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "training")] HttpRequestData request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "models/{name}/train")] HttpRequestData request,
         [DurableClient] DurableTaskClient client,
+        string name,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -61,8 +64,15 @@ public sealed partial class TrainingRuns(PipelineStore store, TimeProvider time,
 
         if (training is null)
         {
-            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, "The body must be a training request: { \"model\": ..., \"dataset\": ..., \"label\": ... }.", cancellationToken);
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, "The body must be a training request: { \"dataset\": ..., \"label\": ... }.", cancellationToken);
         }
+
+        if (training.Model is { Length: > 0 } inBody && !string.Equals(inBody, name, StringComparison.Ordinal))
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"The body names model '{inBody}' but the route '{name}'; leave it out of the body.", cancellationToken);
+        }
+
+        training = training with { Model = name };
 
         var problems = training.Problems();
         if (problems.Count > 0)
@@ -80,6 +90,50 @@ public sealed partial class TrainingRuns(PipelineStore store, TimeProvider time,
         await client.ScheduleNewOrchestrationInstanceAsync(nameof(TrainModelOrchestrator.TrainModel), training, new StartOrchestrationOptions(runId), cancellationToken);
         logger.LogInformation("Training run {RunId} started for model {Model} on {Dataset}", runId, training.Model, training.Dataset);
         return await client.CreateCheckStatusResponseAsync(request, runId, cancellationToken);
+    }
+
+    /// <summary>
+    /// A person's decision on a run that waits for approval before its new version takes the alias
+    /// (<c>{ "approve": true, "by": "alice", "comment": "..." }</c>); 202 with the run's status URLs.
+    /// </summary>
+    [Function(nameof(ApproveRun))]
+    public async Task<HttpResponseData> ApproveRun(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "runs/{runId}/approval")] HttpRequestData request,
+        [DurableClient] DurableTaskClient client,
+        string runId,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        if (!RunIdPattern().IsMatch(runId))
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{runId}' is not a run id.", cancellationToken);
+        }
+
+        ApprovalDecision? decision;
+        try
+        {
+            decision = await request.ReadFromJsonAsync<ApprovalDecision>(cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"The body must be {{ \"approve\": true|false, \"by\": ..., \"comment\": ... }}: {ex.Message}", cancellationToken);
+        }
+
+        var instance = await client.GetInstanceAsync(runId, cancellationToken);
+        if (instance is null || decision is null)
+        {
+            return await HttpAnswers.ProblemAsync(request, instance is null ? HttpStatusCode.NotFound : HttpStatusCode.BadRequest, instance is null ? $"No run '{runId}'." : "The body must be an approval decision.", cancellationToken);
+        }
+
+        if (instance.RuntimeStatus != OrchestrationRuntimeStatus.Running)
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.Conflict, $"Run '{runId}' is {instance.RuntimeStatus}; only a running run waits for approval.", cancellationToken);
+        }
+
+        await client.RaiseEventAsync(runId, TrainModelOrchestrator.ApprovalEvent, decision, cancellationToken);
+        logger.LogInformation("Run {RunId}: {Decision} by {By}", runId, decision.Approve ? "approved" : "rejected", decision.By);
+        return await client.CreateCheckStatusResponseAsync(request, runId, HttpStatusCode.Accepted, cancellationToken);
     }
 
     /// <summary>The HTML evaluation report of a finished run; its charts are embedded.</summary>
