@@ -1,6 +1,6 @@
-using System.Text.RegularExpressions;
 using Serverless.Pipeline.Data;
 using Serverless.Pipeline.Evaluation;
+using Serverless.Pipeline.Registry;
 using Serverless.Pipeline.Training;
 using Serverless.Storage;
 
@@ -12,7 +12,7 @@ namespace Serverless.Functions.Training;
 /// termination, and promotion (the alias, the margin by which a new version must beat the holder, and whether a
 /// person must approve it).
 /// </summary>
-public sealed partial record TrainingRequest(
+public sealed record TrainingRequest(
     string Model,
     string Dataset,
     string Label,
@@ -31,7 +31,7 @@ public sealed partial record TrainingRequest(
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
-        if (string.IsNullOrEmpty(Model) || !ModelName().IsMatch(Model))
+        if (!ModelRegistry.IsValidName(Model))
         {
             problems.Add("model: 1-63 letters, digits, '-' or '_', starting with a letter or digit.");
         }
@@ -56,7 +56,7 @@ public sealed partial record TrainingRequest(
             problems.Add("folds: between 2 and 20.");
         }
 
-        if (string.IsNullOrEmpty(PromoteTo) || !ModelName().IsMatch(PromoteTo))
+        if (!ModelRegistry.IsValidName(PromoteTo))
         {
             problems.Add("promoteTo: an alias of letters, digits, '-' or '_'.");
         }
@@ -87,9 +87,6 @@ public sealed partial record TrainingRequest(
 
         return problems;
     }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")]
-    private static partial Regex ModelName();
 }
 
 /// <summary>

@@ -380,9 +380,12 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
 
     private static string RunKey(string runId) => $"run-{runId}";
 
+    /// <summary>Whether a model name (or alias) is valid: 1-63 letters, digits, '-' or '_', starting with a letter or digit.</summary>
+    public static bool IsValidName(string? name) => name is not null && ModelName().IsMatch(name);
+
     private static void ValidateName(string name)
     {
-        if (!ModelName().IsMatch(name))
+        if (!IsValidName(name))
         {
             throw new ArgumentException($"Model name '{name}' must be 1-63 letters, digits, '-' or '_', starting with a letter or digit.", nameof(name));
         }

@@ -115,6 +115,13 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(2995, lines.Length);
         Assert.Equal(["row,reason", "501,column 2: 'not-a-number' is not a number"], errors[..2]);
         Assert.Equal(7, errors.Length);
+
+        // A folder {model}@{version} pins the version; a version that does not exist is a rejection that says so.
+        var pinned = await ScoreAsync($"{_model}@1/pinned.csv", SyntheticData.CustomersCsv(10, seed: 5, withLabel: false, badEvery: 0), prefix: false);
+        var missing = await ScoreAsync($"{_model}@9/missing.csv", SyntheticData.CustomersCsv(10, seed: 5, withLabel: false, badEvery: 0), prefix: false);
+        Assert.Equal(("scored", 1), (pinned.GetProperty("status").GetString(), pinned.GetProperty("modelVersion").GetInt32()));
+        Assert.True(missing.GetProperty("status").GetString() == "rejected", missing.ToString());
+        Assert.Contains("has no version 9", missing.GetProperty("problems")[0].GetString(), StringComparison.Ordinal);
     }
 
     /// <summary>A file over the fan-out size is scored in parts over activities; the merged outputs keep input order.</summary>
@@ -278,9 +285,9 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Contains("the metric decayed", input.GetProperty("description").GetString(), StringComparison.Ordinal);
     }
 
-    private async Task<JsonElement> ScoreAsync(string file, string csv)
+    private async Task<JsonElement> ScoreAsync(string file, string csv, bool prefix = true)
     {
-        var input = $"{_model}/{file}";
+        var input = prefix ? $"{_model}/{file}" : file;
         using var accepted = await _host.Http.PutAsync($"api/scoring/inputs/{input}", new StringContent(csv));
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         return await ReadSummaryAsync(input);

@@ -17,8 +17,8 @@ namespace Serverless.Functions.Triggers.Blob;
 
 /// <summary>
 /// A CSV dropped at <c>score-in/{model}/{file}.csv</c> is scored with the model's serving-alias version (champion by
-/// default), streaming: <c>score-out/{model}/{file}.csv/predictions.csv</c> (row, key, prediction, probability),
-/// <c>errors.csv</c> (row, reason) and <c>summary.json</c> (counts, duration, model version, drift, problems). The
+/// default), or at <c>score-in/{model}@{version}/</c> with that version, streaming:
+/// <c>score-out/{model}/{file}.csv/predictions.csv</c> (row, key, prediction, probability), <c>errors.csv</c> (row, reason) and <c>summary.json</c> (counts, duration, model version, drift, problems). The
 /// input is read under its ETag and never changed. A file the model cannot take (no such model, missing columns) gets
 /// a summary with status <c>rejected</c> and the reason, not a retry. A file over
 /// <see cref="PipelineOptions.FanOutScoringBytes"/> is scored in parts by the <c>ScoreBatch</c> orchestration, on as
@@ -44,23 +44,26 @@ public sealed class ScoreOnBlobDrop(ModelCache models, ScoringOutputs outputs, I
 
         var properties = (await input.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
         var alias = options.Value.ServingAlias;
-        var modelName = name.Contains('/', StringComparison.Ordinal) ? name[..name.IndexOf('/', StringComparison.Ordinal)] : null;
+        var folder = name.Contains('/', StringComparison.Ordinal) ? name[..name.IndexOf('/', StringComparison.Ordinal)] : null;
+        var at = folder?.IndexOf('@', StringComparison.Ordinal) ?? -1;
+        var modelName = at >= 0 ? folder![..at] : folder;
+        int? pinned = at >= 0 && int.TryParse(folder![(at + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : null;
         LoadedModel? model = null;
         string? problem = null;
         if (!name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
         {
             problem = $"{file}: only .csv files are scored.";
         }
-        else if (modelName is null)
+        else if (modelName is null || !ModelRegistry.IsValidName(modelName) || (at >= 0 && pinned is null))
         {
-            problem = $"{file}: put files under {PipelineOptions.ScoringInputContainer}/{{model}}/ so the model that scores them is known.";
+            problem = $"{file}: put files under {PipelineOptions.ScoringInputContainer}/{{model}}/ (scored by its '{alias}' version) or {{model}}@{{version}}/, so the model that scores them is known.";
         }
         else
         {
             try
             {
-                model = await models.GetByAliasAsync(modelName, alias, cancellationToken);
-                problem = model is null ? $"{file}: model '{modelName}' has no '{alias}' version; train one with POST /api/models/{model}/train." : null;
+                model = pinned is { } pinnedVersion ? await models.GetAsync(modelName, pinnedVersion, cancellationToken) : await models.GetByAliasAsync(modelName, alias, cancellationToken);
+                problem = model is null ? $"{file}: model '{modelName}' has no '{alias}' version; train one with POST /api/models/{modelName}/train." : null;
             }
             catch (Exception ex) when (ex is ModelRegistryConflictException or ArgumentException)
             {

@@ -27,6 +27,11 @@ public sealed class Models(PipelineStore store, ModelCache models, IOptions<Pipe
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (!ModelRegistry.IsValidName(name))
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not a model name: 1-63 letters, digits, '-' or '_'.", cancellationToken);
+        }
+
         await store.EnsureCreatedAsync(cancellationToken);
         var model = await store.Registry.GetModelAsync(name, cancellationToken);
         if (model is null)
@@ -49,6 +54,11 @@ public sealed class Models(PipelineStore store, ModelCache models, IOptions<Pipe
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (!ModelRegistry.IsValidName(name))
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not a model name: 1-63 letters, digits, '-' or '_'.", cancellationToken);
+        }
+
         List<Dictionary<string, string?>> rows;
         try
         {

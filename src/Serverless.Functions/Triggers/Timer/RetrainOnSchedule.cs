@@ -97,7 +97,7 @@ public sealed class RetrainOnSchedule(PipelineStore store, StorageClientFactory 
         var prefix = PipelineOptions.DatasetsContainer + "/";
         if (snapshot is null || !snapshot.Source.StartsWith(prefix, StringComparison.Ordinal))
         {
-            logger.LogWarning("Model {Model} v{Version} should retrain ({Reasons}) but its dataset is unknown (snapshot {SnapshotId}); train it with POST /api/training", version.Name, version.Version, string.Join("; ", decision.Reasons), version.DatasetSnapshotId);
+            logger.LogWarning("Model {Model} v{Version} should retrain ({Reasons}) but its dataset is unknown (snapshot {SnapshotId}); start a training run for it", version.Name, version.Version, string.Join("; ", decision.Reasons), version.DatasetSnapshotId);
             return false;
         }
 
