@@ -2,8 +2,8 @@ using Serverless.Pipeline.Scoring;
 
 namespace Serverless.Functions.Scoring;
 
-/// <summary>A file to score in parts: the input blob (name in <c>score-in</c>, ETag), the model version, and how many parts.</summary>
-public sealed record ScoreBatchInput(string Name, string ETag, string Model, int Version, int Parts);
+/// <summary>A file to score in parts: the input blob (name in <c>score-in</c>, ETag), the model version, how many parts, and whether prediction rows are written (else the summary only).</summary>
+public sealed record ScoreBatchInput(string Name, string ETag, string Model, int Version, int Parts, bool Rows = true);
 
 /// <summary>Where the parts are: the header and the byte ranges.</summary>
 public sealed record ScoringPlan(string Header, IReadOnlyList<CsvRange> Ranges);

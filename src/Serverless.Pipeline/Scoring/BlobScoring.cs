@@ -28,7 +28,7 @@ public sealed record BlobScoringResult(
 /// <summary>
 /// Scores a CSV blob with a loaded model, streaming: the header is checked against the model's signature first, then
 /// the records flow through the <see cref="BatchScorer"/> into <c>{prefix}/predictions.csv</c> (row, key, prediction,
-/// probability) and <c>{prefix}/errors.csv</c> (row, reason). The input is read under its ETag, so a file replaced
+/// probability; left out for a summary-only output) and <c>{prefix}/errors.csv</c> (row, reason). The input is read under its ETag, so a file replaced
 /// mid-read fails instead of mixing versions, and it is never changed.
 /// </summary>
 public static class BlobScoring
@@ -44,7 +44,7 @@ public static class BlobScoring
     /// <paramref name="prefix"/>. With <paramref name="parallelism"/> above 1 a large file is cut into that many parts
     /// scored at once on this machine's cores and merged in order: the same output as one pass.
     /// </summary>
-    public static async Task<BlobScoringResult> ScoreAsync(BlobClient input, ETag etag, LoadedModel model, BlobContainerClient output, string prefix, CancellationToken cancellationToken, int parallelism = 1)
+    public static async Task<BlobScoringResult> ScoreAsync(BlobClient input, ETag etag, LoadedModel model, BlobContainerClient output, string prefix, CancellationToken cancellationToken, int parallelism = 1, bool rows = true)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(model);
@@ -57,19 +57,19 @@ public static class BlobScoring
         }
 
         var key = KeyColumn(model, columns);
-        var (predictionsBlob, errorsBlob) = (output.GetBlobClient($"{prefix}/predictions.csv"), output.GetBlobClient($"{prefix}/errors.csv"));
+        var (predictionsBlob, errorsBlob) = (rows ? output.GetBlobClient($"{prefix}/predictions.csv") : null, output.GetBlobClient($"{prefix}/errors.csv"));
         if (parallelism > 1 && (await input.GetPropertiesAsync(new BlobRequestConditions { IfMatch = etag }, cancellationToken)).Value.ContentLength >= ParallelFromBytes)
         {
             var (_, ranges) = await PlanPartsAsync(input, etag, parallelism, cancellationToken);
-            var parts = await Task.WhenAll(ranges.Select(range => ScorePartAsync(input, etag, model, header, range, output, prefix, cancellationToken)));
-            await MergeAsync(model, header, ranges.Count, output, prefix, cancellationToken);
+            var parts = await Task.WhenAll(ranges.Select(range => ScorePartAsync(input, etag, model, header, range, output, prefix, cancellationToken, rows)));
+            await MergeAsync(model, header, ranges.Count, output, prefix, cancellationToken, rows);
             var total = ScoringCounts.Sum(parts);
-            return new BlobScoringResult(BlobScoringStatus.Scored, columns, key, total with { Duration = parts.Max(p => p.Duration) }, [], predictionsBlob.Name, errorsBlob.Name);
+            return new BlobScoringResult(BlobScoringStatus.Scored, columns, key, total with { Duration = parts.Max(p => p.Duration) }, [], predictionsBlob?.Name, errorsBlob.Name);
         }
 
         await using var records = await input.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = conditions, Position = headerLength, BufferSize = ReadBuffer }, cancellationToken);
         var counts = await ScoreToAsync(records, model, header, 2, key, predictionsBlob, errorsBlob, withHeaders: true, cancellationToken);
-        return new BlobScoringResult(BlobScoringStatus.Scored, columns, key, counts, [], predictionsBlob.Name, errorsBlob.Name);
+        return new BlobScoringResult(BlobScoringStatus.Scored, columns, key, counts, [], predictionsBlob?.Name, errorsBlob.Name);
     }
 
     /// <summary>
@@ -111,7 +111,7 @@ public static class BlobScoring
     }
 
     /// <summary>Scores one range into <c>{prefix}/parts/{index}/</c> (no header lines), for <see cref="MergeAsync"/> to join in order.</summary>
-    public static async Task<ScoringCounts> ScorePartAsync(BlobClient input, ETag etag, LoadedModel model, string header, CsvRange range, BlobContainerClient output, string prefix, CancellationToken cancellationToken)
+    public static async Task<ScoringCounts> ScorePartAsync(BlobClient input, ETag etag, LoadedModel model, string header, CsvRange range, BlobContainerClient output, string prefix, CancellationToken cancellationToken, bool rows = true)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(model);
@@ -120,16 +120,17 @@ public static class BlobScoring
         var key = KeyColumn(model, BatchScorer.ParseHeader(header));
         await using var content = await input.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = new BlobRequestConditions { IfMatch = etag }, Position = range.Offset, BufferSize = ReadBuffer }, cancellationToken);
         await using var records = new BoundedStream(content, range.Length);
-        return await ScoreToAsync(records, model, header, range.FirstRow, key, output.GetBlobClient(PartName(prefix, range.Index, "predictions.csv")), output.GetBlobClient(PartName(prefix, range.Index, "errors.csv")), withHeaders: false, cancellationToken);
+        return await ScoreToAsync(records, model, header, range.FirstRow, key, rows ? output.GetBlobClient(PartName(prefix, range.Index, "predictions.csv")) : null, output.GetBlobClient(PartName(prefix, range.Index, "errors.csv")), withHeaders: false, cancellationToken);
     }
 
     /// <summary>Joins the parts' outputs in range order into <c>{prefix}/predictions.csv</c> and <c>errors.csv</c>, with headers, and deletes the parts.</summary>
-    public static async Task<(string Predictions, string Errors)> MergeAsync(LoadedModel model, string header, int parts, BlobContainerClient output, string prefix, CancellationToken cancellationToken)
+    public static async Task<(string? Predictions, string Errors)> MergeAsync(LoadedModel model, string header, int parts, BlobContainerClient output, string prefix, CancellationToken cancellationToken, bool rows = true)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(output);
         var key = KeyColumn(model, BatchScorer.ParseHeader(header));
-        foreach (var (file, firstLine) in new[] { ("predictions.csv", model.Batch.PredictionHeader(key)), ("errors.csv", "row,reason") })
+        var files = rows ? new[] { ("predictions.csv", model.Batch.PredictionHeader(key)), ("errors.csv", "row,reason") } : [("errors.csv", "row,reason")];
+        foreach (var (file, firstLine) in files)
         {
             await using var merged = await output.GetBlobClient($"{prefix}/{file}").OpenWriteAsync(overwrite: true, new BlobOpenWriteOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv" }, BufferSize = ReadBuffer }, cancellationToken);
             await merged.WriteAsync(Encoding.UTF8.GetBytes(firstLine + "\n"), cancellationToken);
@@ -145,7 +146,7 @@ public static class BlobScoring
             }
         }
 
-        return ($"{prefix}/predictions.csv", $"{prefix}/errors.csv");
+        return (rows ? $"{prefix}/predictions.csv" : null, $"{prefix}/errors.csv");
     }
 
     /// <summary>The key column of the prediction lines: the first column the plan dropped as an identifier that the input has.</summary>
@@ -154,10 +155,11 @@ public static class BlobScoring
 
     private static string PartName(string prefix, int index, string file) => $"{prefix}/parts/{index:D5}/{file}";
 
-    private static async Task<ScoringCounts> ScoreToAsync(Stream records, LoadedModel model, string header, long firstRow, string? key, BlobClient predictionsBlob, BlobClient errorsBlob, bool withHeaders, CancellationToken cancellationToken)
+    /// <summary>Scores into the two blobs; without a predictions blob only the counts and errors are kept (the summary-only output).</summary>
+    private static async Task<ScoringCounts> ScoreToAsync(Stream records, LoadedModel model, string header, long firstRow, string? key, BlobClient? predictionsBlob, BlobClient errorsBlob, bool withHeaders, CancellationToken cancellationToken)
     {
         var options = new BlobOpenWriteOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv" }, BufferSize = ReadBuffer };
-        await using var predictions = new StreamWriter(await predictionsBlob.OpenWriteAsync(overwrite: true, options, cancellationToken), new UTF8Encoding(false), WriteBuffer) { NewLine = "\n" };
+        await using TextWriter predictions = predictionsBlob is null ? TextWriter.Null : new StreamWriter(await predictionsBlob.OpenWriteAsync(overwrite: true, options, cancellationToken), new UTF8Encoding(false), WriteBuffer) { NewLine = "\n" };
         await using var errors = new StreamWriter(await errorsBlob.OpenWriteAsync(overwrite: true, options, cancellationToken), new UTF8Encoding(false), WriteBuffer) { NewLine = "\n" };
         if (withHeaders)
         {

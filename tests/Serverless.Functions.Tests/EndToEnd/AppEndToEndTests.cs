@@ -122,6 +122,13 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(("scored", 1), (pinned.GetProperty("status").GetString(), pinned.GetProperty("modelVersion").GetInt32()));
         Assert.True(missing.GetProperty("status").GetString() == "rejected", missing.ToString());
         Assert.Contains("has no version 9", missing.GetProperty("problems")[0].GetString(), StringComparison.Ordinal);
+
+        // ?output=summary: counts and errors, no predictions file.
+        var summaryOnly = await ScoreAsync("summary-only.csv?output=summary", SyntheticData.CustomersCsv(100, seed: 5, withLabel: false, badEvery: 50));
+        using var noPredictions = await _host.Http.GetAsync($"api/scoring/results/{_model}/summary-only.csv?file=predictions.csv");
+        Assert.Equal(("scored", 98L, 2L), (summaryOnly.GetProperty("status").GetString(), summaryOnly.GetProperty("rowsScored").GetInt64(), summaryOnly.GetProperty("rowsRejected").GetInt64()));
+        Assert.Equal(JsonValueKind.Null, summaryOnly.GetProperty("predictions").ValueKind);
+        Assert.Equal(HttpStatusCode.NotFound, noPredictions.StatusCode);
     }
 
     /// <summary>A file over the fan-out size is scored in parts over activities; the merged outputs keep input order.</summary>
@@ -290,7 +297,7 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         var input = prefix ? $"{_model}/{file}" : file;
         using var accepted = await _host.Http.PutAsync($"api/scoring/inputs/{input}", new StringContent(csv));
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        return await ReadSummaryAsync(input);
+        return await ReadSummaryAsync(input.Split('?')[0]);
     }
 
     /// <summary>Runs the schedule twice in one slot (one retrain only), waits for the retrain; its output and input.</summary>

@@ -63,7 +63,7 @@ public sealed class ScoringActivities(ModelCache models, ScoringOutputs outputs,
     {
         ArgumentNullException.ThrowIfNull(input);
         var model = await models.GetAsync(input.Batch.Model, input.Batch.Version, cancellationToken);
-        var counts = await BlobScoring.ScorePartAsync(Input(input.Batch), new ETag(input.Batch.ETag), model, input.Header, input.Range, outputs.Container, input.Batch.Name, cancellationToken);
+        var counts = await BlobScoring.ScorePartAsync(Input(input.Batch), new ETag(input.Batch.ETag), model, input.Header, input.Range, outputs.Container, input.Batch.Name, cancellationToken, input.Batch.Rows);
         logger.LogInformation("Scoring {Name} part {Index}: {Rows} rows, {Rejected} rejected", input.Batch.Name, input.Range.Index, counts.RowsIn, counts.RowsRejected);
         return counts;
     }
@@ -85,7 +85,7 @@ public sealed class ScoringActivities(ModelCache models, ScoringOutputs outputs,
         }
 
         var model = await models.GetAsync(batch.Model, batch.Version, cancellationToken);
-        var (predictions, errors) = await BlobScoring.MergeAsync(model, input.Header, input.Parts, outputs.Container, batch.Name, cancellationToken);
+        var (predictions, errors) = await BlobScoring.MergeAsync(model, input.Header, input.Parts, outputs.Container, batch.Name, cancellationToken, batch.Rows);
         var monitoring = await outputs.MonitorAsync(blob, etag, model, file, cancellationToken);
         var total = ScoringCounts.Sum(input.Counts);
         var result = new BlobScoringResult(BlobScoringStatus.Scored, BatchScorer.ParseHeader(input.Header), null, total with { Duration = input.Counts.Max(c => c.Duration) }, [], predictions, errors);

@@ -26,16 +26,16 @@ internal static class HttpAnswers
     }
 
     /// <summary>Streams the request body into <paramref name="container"/>/<paramref name="name"/> as CSV; returns the ETag.</summary>
-    public static Task<string> PutCsvAsync(HttpRequestData request, BlobContainerClient container, string name, CancellationToken cancellationToken) =>
-        PutBlobAsync(request, container, name, "text/csv", cancellationToken);
+    public static Task<string> PutCsvAsync(HttpRequestData request, BlobContainerClient container, string name, CancellationToken cancellationToken, IDictionary<string, string>? metadata = null) =>
+        PutBlobAsync(request, container, name, "text/csv", cancellationToken, metadata);
 
     /// <summary>Streams the request body into <paramref name="container"/>/<paramref name="name"/>; returns the ETag.</summary>
-    public static async Task<string> PutBlobAsync(HttpRequestData request, BlobContainerClient container, string name, string contentType, CancellationToken cancellationToken)
+    public static async Task<string> PutBlobAsync(HttpRequestData request, BlobContainerClient container, string name, string contentType, CancellationToken cancellationToken, IDictionary<string, string>? metadata = null)
     {
         await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         var uploaded = await container.GetBlobClient(name).UploadAsync(
             request.Body,
-            new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType } },
+            new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType }, Metadata = metadata },
             cancellationToken);
         return uploaded.Value.ETag.ToString().Trim('"');
     }

@@ -30,7 +30,14 @@ public sealed class ScoringFiles(StorageClientFactory clients, IOptions<Pipeline
             return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not accepted: use {{model}}/{{file}}.csv (the model whose '{options.Value.ServingAlias}' version scores it), without '.' or '..' segments or backslashes.", cancellationToken);
         }
 
-        var etag = await HttpAnswers.PutCsvAsync(request, clients.GetBlobServiceClient().GetBlobContainerClient(PipelineOptions.ScoringInputContainer), name, cancellationToken);
+        var output = request.Query["output"];
+        if (output is not null and not ("rows" or "summary"))
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"output '{output}' is not rows (predictions.csv, the default) or summary (counts and errors only).", cancellationToken);
+        }
+
+        var metadata = output is null ? null : new Dictionary<string, string> { [Blob.ScoreOnBlobDrop.OutputMetadata] = output };
+        var etag = await HttpAnswers.PutCsvAsync(request, clients.GetBlobServiceClient().GetBlobContainerClient(PipelineOptions.ScoringInputContainer), name, cancellationToken, metadata);
         logger.LogInformation("Received {Container}/{Name} over HTTP (ETag {ETag})", PipelineOptions.ScoringInputContainer, name, etag);
 
         var resultUrl = new Uri(request.Url, $"/api/scoring/results/{name}");
