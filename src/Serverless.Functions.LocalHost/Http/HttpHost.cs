@@ -108,7 +108,18 @@ internal sealed class HttpHost(
             pending = [.. _webhookWork];
         }
 
-        await Task.WhenAll(pending).WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        try
+        {
+            await Task.WhenAll(pending).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The host's shutdown timeout passed, or the work ended on the stop signal cancelled above: stop waiting.
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A webhook invocation failed; it was logged (and its blob left for a retry) where it ran.
+        }
     }
 
     public async ValueTask DisposeAsync()
