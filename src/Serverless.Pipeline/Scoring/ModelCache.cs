@@ -130,7 +130,10 @@ public sealed class ModelCache(ModelRegistry registry, int capacity = 8)
             }
             else
             {
-                load = new Lazy<Task<LoadedModel>>(() => LoadAsync(name, version, key, cancellationToken));
+                // Loaded once for every caller, so not under one caller's cancellation; each caller's wait is.
+                Lazy<Task<LoadedModel>>? created = null;
+                created = new Lazy<Task<LoadedModel>>(() => LoadAsync(name, version, key, created!));
+                load = created;
                 _entries[key] = (_recency.AddFirst(key), load);
                 while (_entries.Count > capacity && _recency.Last is { } oldest)
                 {
@@ -140,7 +143,7 @@ public sealed class ModelCache(ModelRegistry registry, int capacity = 8)
             }
         }
 
-        return load.Value;
+        return load.Value.WaitAsync(cancellationToken);
     }
 
     /// <summary>The version an alias points at, loaded; null when the model or alias does not exist.</summary>
@@ -150,21 +153,22 @@ public sealed class ModelCache(ModelRegistry registry, int capacity = 8)
         return model is not null && model.Aliases.TryGetValue(alias, out var version) ? await GetAsync(name, version, cancellationToken) : null;
     }
 
-    private async Task<LoadedModel> LoadAsync(string name, int version, string key, CancellationToken cancellationToken)
+    private async Task<LoadedModel> LoadAsync(string name, int version, string key, Lazy<Task<LoadedModel>> self)
     {
         try
         {
-            var found = await registry.GetVersionAsync(name, version, cancellationToken)
+            var found = await registry.GetVersionAsync(name, version, CancellationToken.None)
                 ?? throw new ModelRegistryConflictException($"Model '{name}' has no version {version}.");
-            return new LoadedModel(found, await registry.DownloadArtifactAsync(found, cancellationToken));
+            return new LoadedModel(found, await registry.DownloadArtifactAsync(found, CancellationToken.None));
         }
         catch
         {
-            // A failed load is not cached: the next request tries again.
+            // A failed load is not cached: the next request tries again (unless this entry was already replaced).
             lock (_gate)
             {
-                if (_entries.Remove(key, out var entry))
+                if (_entries.TryGetValue(key, out var entry) && ReferenceEquals(entry.Load, self))
                 {
+                    _entries.Remove(key);
                     _recency.Remove(entry.Node);
                 }
             }
