@@ -17,6 +17,12 @@ internal static class HttpAnswers
     public static bool IsAcceptedCsvName(string? name) =>
         BlobNameRules.IsSafeBlobName(name) && name!.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>A 400 answer when <paramref name="name"/> is not a model name, else null.</summary>
+    public static async Task<HttpResponseData?> BadModelNameAsync(HttpRequestData request, string name, CancellationToken cancellationToken) =>
+        Serverless.Pipeline.Registry.ModelRegistry.IsValidName(name)
+            ? null
+            : await ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not a model name: 1-63 letters, digits, '-' or '_', starting with a letter or digit.", cancellationToken);
+
     /// <summary>A JSON problem answer.</summary>
     public static async Task<HttpResponseData> ProblemAsync(HttpRequestData request, HttpStatusCode status, string detail, CancellationToken cancellationToken, IReadOnlyList<string>? problems = null)
     {

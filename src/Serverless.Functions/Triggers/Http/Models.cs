@@ -27,9 +27,9 @@ public sealed class Models(PipelineStore store, ModelCache models, IOptions<Pipe
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!ModelRegistry.IsValidName(name))
+        if (await HttpAnswers.BadModelNameAsync(request, name, cancellationToken) is { } badName)
         {
-            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not a model name: 1-63 letters, digits, '-' or '_'.", cancellationToken);
+            return badName;
         }
 
         await store.EnsureCreatedAsync(cancellationToken);
@@ -54,9 +54,9 @@ public sealed class Models(PipelineStore store, ModelCache models, IOptions<Pipe
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!ModelRegistry.IsValidName(name))
+        if (await HttpAnswers.BadModelNameAsync(request, name, cancellationToken) is { } badName)
         {
-            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not a model name: 1-63 letters, digits, '-' or '_'.", cancellationToken);
+            return badName;
         }
 
         List<Dictionary<string, string?>> rows;
