@@ -33,6 +33,7 @@ public sealed class BatchScorer
     private readonly ITransformer _model;
     private readonly FeaturizationPlan _plan;
     private readonly Microsoft.ML.Data.SchemaDefinition _schema;
+    private readonly TreeEnsembleScorer? _trees;
 
     /// <summary>Loads a model artifact (an ML.NET zip) trained with <paramref name="plan"/>.</summary>
     public BatchScorer(Stream model, FeaturizationPlan plan)
@@ -42,10 +43,14 @@ public sealed class BatchScorer
         _model = _ml.Model.Load(model, out _);
         _plan = plan;
         _schema = FeatureRowBuilder.Schema(plan);
+        _trees = TreeEnsembleScorer.TryCreate(_ml, _model, plan);
     }
 
     /// <summary>The plan the model was trained with.</summary>
     internal FeaturizationPlan Plan => _plan;
+
+    /// <summary>Whether files are scored with the blocked tree walk (<see cref="TreeEnsembleScorer"/>) rather than ML.NET row by row.</summary>
+    internal bool WalksTrees => _trees is not null;
 
     /// <summary>The header of prediction files.</summary>
     public string PredictionHeader(string? keyColumn) => _plan.Task switch
@@ -65,7 +70,9 @@ public sealed class BatchScorer
         ArgumentNullException.ThrowIfNull(errors);
         var clock = Stopwatch.StartNew();
         var builder = new FeatureRowBuilder(_plan, ParseHeader(header), keyColumn);
-        var predict = CreatePredictor();
+        // Tree ensembles score a block of rows at a time (see TreeEnsembleScorer); other models one row at a time.
+        var block = _trees is null ? null : new TreeBlock(_trees, _plan);
+        var predict = block is null ? CreatePredictor() : null!;
         long rowsIn = 0;
         long rejected = 0;
         long written = 0;
@@ -111,22 +118,23 @@ public sealed class BatchScorer
                 continue;
             }
 
-            var prediction = predict(built);
-            row.TryFormat(number, out var length, default, CultureInfo.InvariantCulture);
-            predictions.Write(number[..length]);
-            predictions.Write(',');
-            predictions.Write(CsvText.Quote(built.Key));
-            predictions.Write(',');
-            if (prediction.Label is { } label)
+            if (block is null)
             {
-                predictions.Write(CsvText.Quote(label));
-                predictions.Write(',');
+                Write(predictions, built.RowNumber, built.Key, predict(built), number);
+                written++;
+                continue;
             }
 
-            prediction.Value.TryFormat(number, out length, "0.######", CultureInfo.InvariantCulture);
-            predictions.Write(number[..length]);
-            predictions.Write('\n');
-            written++;
+            block.Add(built);
+            if (block.IsFull)
+            {
+                written += block.Flush(predictions, number);
+            }
+        }
+
+        if (block is not null)
+        {
+            written += block.Flush(predictions, number);
         }
 
         return new ScoringCounts(rowsIn, written, rejected, clock.Elapsed);
@@ -167,6 +175,61 @@ public sealed class BatchScorer
         var metrics = TrialRunner.Evaluate(_ml, _plan.Task, _model.Transform(_ml.Data.LoadFromEnumerable(rows, _schema)));
         metrics["labeledRows"] = rows.Count;
         return metrics;
+    }
+
+    /// <summary>One prediction line: row, key, label and probability (classifiers) or the value (regression).</summary>
+    private static void Write(TextWriter predictions, long row, string key, Prediction prediction, Span<char> number)
+    {
+        row.TryFormat(number, out var length, default, CultureInfo.InvariantCulture);
+        predictions.Write(number[..length]);
+        predictions.Write(',');
+        predictions.Write(CsvText.Quote(key));
+        predictions.Write(',');
+        if (prediction.Label is { } label)
+        {
+            predictions.Write(CsvText.Quote(label));
+            predictions.Write(',');
+        }
+
+        prediction.Value.TryFormat(number, out length, "0.######", CultureInfo.InvariantCulture);
+        predictions.Write(number[..length]);
+        predictions.Write('\n');
+    }
+
+    /// <summary>Rows waiting to walk the trees together, with their feature buffers reused block after block.</summary>
+    private sealed class TreeBlock(TreeEnsembleScorer trees, FeaturizationPlan plan)
+    {
+        private readonly Func<FeatureRow, float[]?, float[]> _featurize = trees.CreateFeaturizer();
+        private readonly FeatureRow[] _rows = new FeatureRow[TreeEnsembleScorer.BlockSize];
+        private readonly float[][] _features = new float[TreeEnsembleScorer.BlockSize][];
+        private readonly float[] _scores = new float[TreeEnsembleScorer.BlockSize];
+        private int _count;
+
+        public bool IsFull => _count == TreeEnsembleScorer.BlockSize;
+
+        public void Add(FeatureRow row)
+        {
+            _features[_count] = _featurize(row, _features[_count]);
+            _rows[_count++] = row;
+        }
+
+        /// <summary>Scores the rows waiting and writes their lines in order; how many.</summary>
+        public int Flush(TextWriter predictions, Span<char> number)
+        {
+            var count = _count;
+            trees.Score(_features, count, _scores);
+            for (var r = 0; r < count; r++)
+            {
+                var score = _scores[r];
+                var prediction = trees.Calibrated
+                    ? new Prediction(plan.Classes.Count == 2 ? plan.Classes[score > 0 ? 1 : 0] : score > 0 ? "true" : "false", trees.Probability(score))
+                    : new Prediction(null, score);
+                Write(predictions, _rows[r].RowNumber, _rows[r].Key, prediction, number);
+            }
+
+            _count = 0;
+            return count;
+        }
     }
 
     /// <summary>A predictor over its own prediction engine: fast for one row at a time, and for one thread at a time.</summary>

@@ -83,14 +83,16 @@ internal sealed class FeatureRowBuilder
             return null;
         }
 
-        var features = new List<float>(_numeric.Length + _boolean.Length + (_dates.Length * FeaturizationPlan.DateParts.Length));
+        // One array of the exact size per row (the row keeps it): no list to grow and copy.
+        var features = new float[Math.Max(1, _numeric.Length + _boolean.Length + (_dates.Length * FeaturizationPlan.DateParts.Length))];
+        var next = 0;
         foreach (var i in _numeric)
         {
             // Parsed once: the common case (a number) costs one parse, not a check and then a parse.
             var raw = fields[i];
             if (ValueParser.TryNumber(raw, out var number))
             {
-                features.Add((float)number);
+                features[next++] = (float)number;
                 continue;
             }
 
@@ -99,7 +101,7 @@ internal sealed class FeatureRowBuilder
                 return null;
             }
 
-            features.Add(float.NaN);
+            features[next++] = float.NaN;
         }
 
         foreach (var i in _boolean)
@@ -109,7 +111,7 @@ internal sealed class FeatureRowBuilder
                 return null;
             }
 
-            features.Add(b is null ? float.NaN : (ValueParser.TryBoolean(b, out var t) && t ? 1f : 0f));
+            features[next++] = b is null ? float.NaN : (ValueParser.TryBoolean(b, out var t) && t ? 1f : 0f);
         }
 
         foreach (var i in _dates)
@@ -119,15 +121,17 @@ internal sealed class FeatureRowBuilder
                 return null;
             }
 
-            features.AddRange(d is not null && ValueParser.TryDateTime(d, out var date)
-                ? [date.Year, date.Month, date.Day, (float)date.DayOfWeek, date.Hour]
-                : Enumerable.Repeat(float.NaN, FeaturizationPlan.DateParts.Length));
+            var date = default(DateTime);
+            var known = d is not null && ValueParser.TryDateTime(d, out date);
+            ReadOnlySpan<float> parts = known ? [date.Year, date.Month, date.Day, (float)date.DayOfWeek, date.Hour] : [float.NaN, float.NaN, float.NaN, float.NaN, float.NaN];
+            parts.CopyTo(features.AsSpan(next));
+            next += parts.Length;
         }
 
         var labelText = _label >= 0 ? fields[_label].Trim() : string.Empty;
         return new FeatureRow
         {
-            Numeric = features.Count > 0 ? [.. features] : [0f],
+            Numeric = features,
             Categorical = _categorical.Length > 0 ? Categories(fields, _categorical) : [string.Empty],
             Hashed = _hashed.Length > 0 ? Categories(fields, _hashed) : [string.Empty],
             Text = _text.Length == 0 ? string.Empty : string.Join(' ', _text.Select(i => fields[i])),
