@@ -23,6 +23,32 @@ internal static class HttpAnswers
             ? null
             : await ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not a model name: 1-63 letters, digits, '-' or '_', starting with a letter or digit.", cancellationToken);
 
+    /// <summary>
+    /// The request's JSON body as <typeparamref name="T"/>, or a 400 answer saying what the body must look like
+    /// (<paramref name="shape"/>) when it is not JSON of that shape or is empty.
+    /// </summary>
+    public static async Task<(T? Value, HttpResponseData? Problem)> ReadJsonAsync<T>(HttpRequestData request, string shape, CancellationToken cancellationToken)
+        where T : class
+    {
+        string? error;
+        try
+        {
+            var value = await request.ReadFromJsonAsync<T>(cancellationToken);
+            if (value is not null)
+            {
+                return (value, null);
+            }
+
+            error = "the body is empty";
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            error = ex.Message;
+        }
+
+        return (null, await ProblemAsync(request, HttpStatusCode.BadRequest, $"The body must be {shape}: {error}", cancellationToken));
+    }
+
     /// <summary>A JSON problem answer.</summary>
     public static async Task<HttpResponseData> ProblemAsync(HttpRequestData request, HttpStatusCode status, string detail, CancellationToken cancellationToken, IReadOnlyList<string>? problems = null)
     {

@@ -52,19 +52,10 @@ public sealed partial class TrainingRuns(PipelineStore store, TimeProvider time,
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        TrainingRequest? training;
-        try
-        {
-            training = await request.ReadFromJsonAsync<TrainingRequest>(cancellationToken);
-        }
-        catch (JsonException ex)
-        {
-            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"The body is not a training request: {ex.Message}", cancellationToken);
-        }
-
+        var (training, badBody) = await HttpAnswers.ReadJsonAsync<TrainingRequest>(request, "a training request: { \"dataset\": ..., \"label\": ... }", cancellationToken);
         if (training is null)
         {
-            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, "The body must be a training request: { \"dataset\": ..., \"label\": ... }.", cancellationToken);
+            return badBody!;
         }
 
         if (training.Model is { Length: > 0 } inBody && !string.Equals(inBody, name, StringComparison.Ordinal))
@@ -105,25 +96,21 @@ public sealed partial class TrainingRuns(PipelineStore store, TimeProvider time,
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        if (!RunIdPattern().IsMatch(runId))
+        if (await BadRunIdAsync(request, runId, cancellationToken) is { } badId)
         {
-            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{runId}' is not a run id.", cancellationToken);
+            return badId;
         }
 
-        ApprovalDecision? decision;
-        try
+        var (decision, badBody) = await HttpAnswers.ReadJsonAsync<ApprovalDecision>(request, "{ \"approve\": true|false, \"by\": ..., \"comment\": ... }", cancellationToken);
+        if (decision is null)
         {
-            decision = await request.ReadFromJsonAsync<ApprovalDecision>(cancellationToken);
-        }
-        catch (JsonException ex)
-        {
-            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"The body must be {{ \"approve\": true|false, \"by\": ..., \"comment\": ... }}: {ex.Message}", cancellationToken);
+            return badBody!;
         }
 
         var instance = await client.GetInstanceAsync(runId, cancellationToken);
-        if (instance is null || decision is null)
+        if (instance is null)
         {
-            return await HttpAnswers.ProblemAsync(request, instance is null ? HttpStatusCode.NotFound : HttpStatusCode.BadRequest, instance is null ? $"No run '{runId}'." : "The body must be an approval decision.", cancellationToken);
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.NotFound, $"No run '{runId}'.", cancellationToken);
         }
 
         if (instance.RuntimeStatus != OrchestrationRuntimeStatus.Running)
@@ -144,13 +131,16 @@ public sealed partial class TrainingRuns(PipelineStore store, TimeProvider time,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!RunIdPattern().IsMatch(runId))
+        if (await BadRunIdAsync(request, runId, cancellationToken) is { } badId)
         {
-            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{runId}' is not a run id.", cancellationToken);
+            return badId;
         }
 
         return await HttpAnswers.BlobAsync(request, store.RunOutputs.GetBlobClient($"{runId}/report/index.html"), $"Run '{runId}' has no report (yet): it is written when the run has evaluated its best model.", cancellationToken);
     }
+
+    private static async Task<HttpResponseData?> BadRunIdAsync(HttpRequestData request, string runId, CancellationToken cancellationToken) =>
+        RunIdPattern().IsMatch(runId) ? null : await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{runId}' is not a run id.", cancellationToken);
 
     private static string ContentType(string name) =>
         name.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? "application/vnd.apache.parquet"
