@@ -115,14 +115,20 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
         var (snapshot, plan) = await SnapshotAndPlanAsync(input.SnapshotId, input.Label, input.Task, cancellationToken);
         var primary = TrialRunner.PrimaryMetric(plan.Task);
         var sign = TrialRunner.Goal(primary) == MetricGoal.Maximize ? 1 : -1;
+
+        // Every step below reads the same rows: download them once.
+        byte[] rows;
+        await using (var data = await store.Ingestor.OpenDataAsync(snapshot, cancellationToken))
+        using (var buffer = new MemoryStream())
+        {
+            await data.CopyToAsync(buffer, cancellationToken);
+            rows = buffer.ToArray();
+        }
+
         (TrialConfiguration Configuration, IReadOnlyDictionary<string, MetricSummary> CrossValidation)? winner = null;
         foreach (var candidate in input.Candidates)
         {
-            IReadOnlyDictionary<string, MetricSummary> crossValidation;
-            await using (var data = await store.Ingestor.OpenDataAsync(snapshot, cancellationToken))
-            {
-                crossValidation = evaluator.CrossValidate(data, plan, candidate, input.Folds);
-            }
+            var crossValidation = evaluator.CrossValidate(new MemoryStream(rows), plan, candidate, input.Folds);
 
             logger.LogInformation("Run {RunId}: candidate {Trainer} {Folds}-fold {Metric} {Mean} ± {StdDev}", input.RunId, candidate.Trainer, input.Folds, primary, crossValidation[primary].Mean, crossValidation[primary].StdDev);
             if (winner is null || sign * crossValidation[primary].Mean > sign * winner.Value.CrossValidation[primary].Mean)
@@ -132,17 +138,8 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
         }
 
         var chosen = winner!.Value.Configuration;
-        ModelEvaluation evaluation;
-        await using (var data = await store.Ingestor.OpenDataAsync(snapshot, cancellationToken))
-        {
-            evaluation = evaluator.Evaluate(data, plan, chosen, input.Folds, crossValidation: winner.Value.CrossValidation);
-        }
-
-        TrialResult refit;
-        await using (var data = await store.Ingestor.OpenDataAsync(snapshot, cancellationToken))
-        {
-            refit = runner.Run(data, snapshot, plan, chosen, validationFraction: 0, holdoutFraction: 0);
-        }
+        var evaluation = evaluator.Evaluate(new MemoryStream(rows), plan, chosen, input.Folds, crossValidation: winner.Value.CrossValidation);
+        var refit = runner.Run(new MemoryStream(rows), snapshot, plan, chosen, validationFraction: 0, holdoutFraction: 0);
 
         var prefix = $"{input.RunId}/";
         await store.RunOutputs.GetBlobClient(prefix + "model.zip").UploadAsync(BinaryData.FromBytes(refit.Model), overwrite: true, cancellationToken);
