@@ -49,7 +49,7 @@ public sealed class BatchScorer
     /// <summary>The plan the model was trained with.</summary>
     internal FeaturizationPlan Plan => _plan;
 
-    /// <summary>Whether files are scored with the blocked tree walk (<see cref="TreeEnsembleScorer"/>) rather than ML.NET row by row.</summary>
+    /// <summary>Whether rows are scored with <see cref="TreeEnsembleScorer"/> rather than ML.NET's own engine.</summary>
     internal bool WalksTrees => _trees is not null;
 
     /// <summary>The header of prediction files.</summary>
@@ -70,9 +70,7 @@ public sealed class BatchScorer
         ArgumentNullException.ThrowIfNull(errors);
         var clock = Stopwatch.StartNew();
         var builder = new FeatureRowBuilder(_plan, ParseHeader(header), keyColumn);
-        // Tree ensembles score a block of rows at a time (see TreeEnsembleScorer); other models one row at a time.
-        var block = _trees is null ? null : new TreeBlock(_trees, _plan);
-        var predict = block is null ? CreatePredictor() : null!;
+        var predict = CreatePredictor();
         long rowsIn = 0;
         long rejected = 0;
         long written = 0;
@@ -118,23 +116,8 @@ public sealed class BatchScorer
                 continue;
             }
 
-            if (block is null)
-            {
-                Write(predictions, built.RowNumber, built.Key, predict(built), number);
-                written++;
-                continue;
-            }
-
-            block.Add(built);
-            if (block.IsFull)
-            {
-                written += block.Flush(predictions, number);
-            }
-        }
-
-        if (block is not null)
-        {
-            written += block.Flush(predictions, number);
+            Write(predictions, built.RowNumber, built.Key, predict(built), number);
+            written++;
         }
 
         return new ScoringCounts(rowsIn, written, rejected, clock.Elapsed);
@@ -196,44 +179,34 @@ public sealed class BatchScorer
         predictions.Write('\n');
     }
 
-    /// <summary>Rows waiting to walk the trees together, with their feature buffers reused block after block.</summary>
-    private sealed class TreeBlock(TreeEnsembleScorer trees, FeaturizationPlan plan)
+    /// <summary>
+    /// A predictor over its own prediction engine: fast for one row at a time, and for one thread at a time. Tree
+    /// ensembles it covers go through <see cref="TreeEnsembleScorer"/>, other models through ML.NET's engine.
+    /// </summary>
+    internal Func<FeatureRow, Prediction> CreatePredictor()
     {
-        private readonly Func<FeatureRow, float[]?, float[]> _featurize = trees.CreateFeaturizer();
-        private readonly FeatureRow[] _rows = new FeatureRow[TreeEnsembleScorer.BlockSize];
-        private readonly float[][] _features = new float[TreeEnsembleScorer.BlockSize][];
-        private readonly float[] _scores = new float[TreeEnsembleScorer.BlockSize];
-        private int _count;
-
-        public bool IsFull => _count == TreeEnsembleScorer.BlockSize;
-
-        public void Add(FeatureRow row)
+        if (_trees is null)
         {
-            _features[_count] = _featurize(row, _features[_count]);
-            _rows[_count++] = row;
+            return CreateMlNetPredictor();
         }
 
-        /// <summary>Scores the rows waiting and writes their lines in order; how many.</summary>
-        public int Flush(TextWriter predictions, Span<char> number)
+        var score = _trees.CreateScorer();
+        if (!_trees.Calibrated)
         {
-            var count = _count;
-            trees.Score(_features, count, _scores);
-            for (var r = 0; r < count; r++)
-            {
-                var score = _scores[r];
-                var prediction = trees.Calibrated
-                    ? new Prediction(plan.Classes.Count == 2 ? plan.Classes[score > 0 ? 1 : 0] : score > 0 ? "true" : "false", trees.Probability(score))
-                    : new Prediction(null, score);
-                Write(predictions, _rows[r].RowNumber, _rows[r].Key, prediction, number);
-            }
-
-            _count = 0;
-            return count;
+            return row => new Prediction(null, score(row));
         }
+
+        var trees = _trees;
+        var classes = _plan.Classes;
+        return row =>
+        {
+            var margin = score(row);
+            return new Prediction(classes.Count == 2 ? classes[margin > 0 ? 1 : 0] : margin > 0 ? "true" : "false", trees.Probability(margin));
+        };
     }
 
-    /// <summary>A predictor over its own prediction engine: fast for one row at a time, and for one thread at a time.</summary>
-    internal Func<FeatureRow, Prediction> CreatePredictor()
+    /// <summary>A predictor over ML.NET's own prediction engine for the whole model (one thread at a time).</summary>
+    internal Func<FeatureRow, Prediction> CreateMlNetPredictor()
     {
         var classes = _plan.Classes;
         switch (_plan.Task)

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.ML;
 using Microsoft.ML.Calibrators;
 using Microsoft.ML.Data;
@@ -8,26 +11,37 @@ using Serverless.Pipeline.Training;
 namespace Serverless.Pipeline.Scoring;
 
 /// <summary>
-/// Scores a block of rows through a LightGBM or FastTree ensemble (binary with Platt calibration, or regression)
-/// faster than ML.NET's row-at-a-time evaluator. ML.NET still featurizes each row (imputation, one-hot, concatenation:
-/// about 1 µs); the trees, read through ML.NET's public <see cref="RegressionTree"/> API and flattened into arrays,
-/// are then walked for all rows of the block together, so the memory loads of different rows overlap instead of
-/// waiting on each other (5 µs per row instead of 9 for 100 trees of depth 10; see docs/BENCHMARKS.md). Scores equal
-/// ML.NET's to float rounding. Models it does not cover (multiclass, linear, categorical splits) return null from
-/// <see cref="TryCreate"/> and keep ML.NET's path.
+/// Scores rows through a LightGBM or FastTree ensemble (binary with Platt calibration, or regression) several times
+/// faster than ML.NET's row-at-a-time tree walk. ML.NET still featurizes each row (imputation, one-hot,
+/// concatenation); the trees, read through ML.NET's public <see cref="RegressionTree"/> API, are then evaluated with
+/// QuickScorer (Lucchese et al., SIGIR 2015): each tree's leaves are numbered left to right and a row keeps one bit
+/// per leaf that it can still reach. For each feature, the splits on it are sorted by threshold, and the splits the
+/// row's value fails (it goes right) clear the bits of their left subtrees; the row's leaf in each tree is then the
+/// lowest bit left. That trades the walk's unpredictable branches and dependent loads for short, predictable loops
+/// over sorted arrays (see docs/BENCHMARKS.md). Scores equal ML.NET's to float rounding. Models it does not cover
+/// (multiclass, linear, categorical splits, trees of more than 64 leaves) return null from <see cref="TryCreate"/>
+/// and keep ML.NET's path.
 /// </summary>
 internal sealed class TreeEnsembleScorer
 {
-    /// <summary>How many rows walk the trees together.</summary>
-    public const int BlockSize = 32;
+    private const int MaxLeaves = 64;
 
     private readonly MLContext _ml;
     private readonly ITransformer _featurizer;
     private readonly SchemaDefinition _schema;
     private readonly double _bias;
-    private readonly int[] _treeStarts;
+    private readonly int _treeCount;
+
+    // The splits, grouped by feature and sorted by threshold within a feature: the features with splits, where each
+    // feature's splits start (and end, at the next entry), and per split its threshold, tree and leaf mask.
+    private readonly int[] _features;
+    private readonly int[] _splitStarts;
+    private readonly float[] _thresholds;
+    private readonly int[] _splitTrees;
+    private readonly ulong[] _masks;
+
+    // Each tree's leaf values (times the tree's weight) in left-to-right order, from the tree's start.
     private readonly int[] _leafStarts;
-    private readonly Node[] _nodes;
     private readonly double[] _leafValues;
     private readonly PlattCalibrator? _calibrator;
 
@@ -39,24 +53,56 @@ internal sealed class TreeEnsembleScorer
         _calibrator = calibrator;
         _bias = ensemble.Bias;
         var trees = ensemble.Trees;
-        _treeStarts = new int[trees.Count];
+        _treeCount = trees.Count;
         _leafStarts = new int[trees.Count];
-        _nodes = new Node[trees.Sum(t => t.NumberOfNodes)];
         _leafValues = new double[trees.Sum(t => t.NumberOfLeaves)];
-        int node = 0, leaf = 0;
+        var splits = new List<(int Feature, float Threshold, int Tree, ulong Mask)>();
+        var leaf = 0;
         for (var t = 0; t < trees.Count; t++)
         {
             var tree = trees[t];
-            (_treeStarts[t], _leafStarts[t]) = (node, leaf);
-            for (var n = 0; n < tree.NumberOfNodes; n++, node++)
+            var weight = ensemble.TreeWeights[t];
+            _leafStarts[t] = leaf;
+            if (tree.NumberOfNodes == 0)
             {
-                _nodes[node] = new Node(tree.NumericalSplitFeatureIndexes[n], tree.NumericalSplitThresholds[n], tree.LeftChild[n], tree.RightChild[n]);
+                _leafValues[leaf++] = tree.LeafValues[0] * weight;
+                continue;
             }
 
-            for (var l = 0; l < tree.NumberOfLeaves; l++, leaf++)
+            // In order, left subtree first: a subtree's leaves get consecutive numbers, and a split's mask clears its left subtree's.
+            (int First, int Count) Visit(int node)
             {
-                _leafValues[leaf] = tree.LeafValues[l] * ensemble.TreeWeights[t];
+                if (node < 0)
+                {
+                    _leafValues[leaf] = tree.LeafValues[~node] * weight;
+                    return (leaf++ - _leafStarts[t], 1);
+                }
+
+                var left = Visit(tree.LeftChild[node]);
+                var right = Visit(tree.RightChild[node]);
+                var leftLeaves = (left.Count == MaxLeaves ? ulong.MaxValue : (1UL << left.Count) - 1) << left.First;
+                splits.Add((tree.NumericalSplitFeatureIndexes[node], tree.NumericalSplitThresholds[node], t, ~leftLeaves));
+                return (left.First, left.Count + right.Count);
             }
+
+            Visit(0);
+        }
+
+        splits.Sort((a, b) => a.Feature != b.Feature ? a.Feature.CompareTo(b.Feature) : a.Threshold.CompareTo(b.Threshold));
+        _thresholds = [.. splits.Select(s => s.Threshold)];
+        _splitTrees = [.. splits.Select(s => s.Tree)];
+        _masks = [.. splits.Select(s => s.Mask)];
+        _features = [.. splits.Select(s => s.Feature).Distinct()];
+        _splitStarts = new int[_features.Length + 1];
+        for (int f = 0, s = 0; f < _features.Length; f++)
+        {
+            _splitStarts[f] = s;
+            while (s < splits.Count && splits[s].Feature == _features[f])
+            {
+                s++;
+            }
+
+            _splitStarts[f + 1] = s;
         }
     }
 
@@ -85,7 +131,7 @@ internal sealed class TreeEnsembleScorer
             RegressionPredictionTransformer<FastTreeRegressionModelParameters> p => (p.Model.TrainedTreeEnsemble, null),
             _ => (null, null),
         };
-        if (ensemble is null || ensemble.Trees.Any(t => t.CategoricalSplitFlags.Any(f => f) || t.NumberOfNodes == 0))
+        if (ensemble is null || ensemble.Trees.Any(t => t.CategoricalSplitFlags.Any(f => f) || t.NumberOfLeaves > MaxLeaves))
         {
             return null;
         }
@@ -94,71 +140,76 @@ internal sealed class TreeEnsembleScorer
     }
 
     /// <summary>
-    /// A featurizer over its own prediction engine (one thread at a time): a row's feature vector, copied into the
-    /// buffer given (a new one when it is null or of another length), which it returns.
+    /// A scorer over its own featurizing prediction engine and buffers (so for one thread at a time): a row's raw
+    /// ensemble score (a margin for binary classifiers, see <see cref="Probability"/>; the value for regression).
     /// </summary>
-    public Func<FeatureRow, float[]?, float[]> CreateFeaturizer()
+    public Func<FeatureRow, float> CreateScorer()
     {
         var engine = _ml.Model.CreatePredictionEngine<FeatureRow, FeatureVector>(_featurizer, inputSchemaDefinition: _schema);
         var output = new FeatureVector();
-        return (row, buffer) =>
+        var reachable = new ulong[_treeCount];
+        return row =>
         {
             engine.Predict(row, ref output);
-            if (buffer is null || buffer.Length != output.Features.Length)
-            {
-                buffer = new float[output.Features.Length];
-            }
-
-            output.Features.AsSpan().CopyTo(buffer);
-            return buffer;
+            return Score(output.Features, reachable);
         };
     }
 
-    /// <summary>The raw ensemble scores of <paramref name="count"/> rows, walked through each tree together.</summary>
-    public void Score(float[][] rows, int count, Span<float> scores)
+    /// <summary>The raw ensemble score of one featurized row (tests compare it with ML.NET's trees).</summary>
+    internal float Score(ReadOnlySpan<float> features) => Score(features, new ulong[_treeCount]);
+
+    /// <summary>Every split's feature and threshold (tests put values right on them).</summary>
+    internal IEnumerable<(int Feature, float Threshold)> Splits =>
+        Enumerable.Range(0, _features.Length).SelectMany(f => _thresholds[_splitStarts[f].._splitStarts[f + 1]].Select(t => (_features[f], t)));
+
+    /// <summary>The raw ensemble score of one row's features.</summary>
+    /// <remarks>
+    /// The inner loops index without bounds checks (they run about 1,500 times per row for 100 trees of 31 leaves):
+    /// every split index is below <c>_splitStarts[^1]</c>, the length of the split arrays, and every split's tree is
+    /// below the tree count, the length of <paramref name="reachable"/>; both hold by construction.
+    /// </remarks>
+    private float Score(ReadOnlySpan<float> row, Span<ulong> reachable)
     {
-        Span<double> sums = stackalloc double[BlockSize];
-        Span<int> at = stackalloc int[BlockSize];
-        sums[..count].Fill(_bias);
-        var nodes = _nodes.AsSpan();
-        for (var t = 0; t < _treeStarts.Length; t++)
+        reachable.Fill(ulong.MaxValue);
+        ref var bits = ref MemoryMarshal.GetReference(reachable);
+        ref var thresholds = ref MemoryMarshal.GetArrayDataReference(_thresholds);
+        ref var trees = ref MemoryMarshal.GetArrayDataReference(_splitTrees);
+        ref var masks = ref MemoryMarshal.GetArrayDataReference(_masks);
+        for (var f = 0; f < _features.Length; f++)
         {
-            var tree = nodes[_treeStarts[t]..];
-            at[..count].Clear();
-            var walking = true;
-            while (walking)
+            var value = row[_features[f]];
+            var end = _splitStarts[f + 1];
+            var s = _splitStarts[f];
+
+            // A row goes left when value <= threshold; the splits it goes right at are those with a smaller threshold
+            // (all of them for a missing value, which compares false).
+            if (float.IsNaN(value))
             {
-                walking = false;
-                for (var r = 0; r < count; r++)
+                for (; s < end; s++)
                 {
-                    var n = at[r];
-                    if (n >= 0)
-                    {
-                        ref readonly var node = ref tree[n];
-                        at[r] = rows[r][node.Feature] <= node.Threshold ? node.Left : node.Right;
-                        walking = true;
-                    }
+                    Unsafe.Add(ref bits, Unsafe.Add(ref trees, s)) &= Unsafe.Add(ref masks, s);
                 }
+
+                continue;
             }
 
-            var leaves = _leafStarts[t];
-            for (var r = 0; r < count; r++)
+            for (; s < end && Unsafe.Add(ref thresholds, s) < value; s++)
             {
-                sums[r] += _leafValues[leaves + ~at[r]];
+                Unsafe.Add(ref bits, Unsafe.Add(ref trees, s)) &= Unsafe.Add(ref masks, s);
             }
         }
 
-        for (var r = 0; r < count; r++)
+        var sum = _bias;
+        for (var t = 0; t < reachable.Length; t++)
         {
-            scores[r] = (float)sums[r];
+            sum += _leafValues[_leafStarts[t] + BitOperations.TrailingZeroCount(reachable[t])];
         }
+
+        return (float)sum;
     }
 
     /// <summary>The calibrated probability of a raw score (binary classifiers).</summary>
     public float Probability(float score) => _calibrator!.PredictProbability(score);
-
-    /// <summary>A split, in one 16-byte record so a step of the walk reads one place.</summary>
-    private readonly record struct Node(int Feature, float Threshold, int Left, int Right);
 
     private sealed class FeatureVector
     {

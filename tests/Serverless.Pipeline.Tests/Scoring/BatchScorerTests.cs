@@ -62,9 +62,9 @@ public sealed class BatchScorerTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal((one.Counts.RowsIn, one.Counts.RowsScored, one.Counts.RowsRejected), (four.Counts.RowsIn, four.Counts.RowsScored, four.Counts.RowsRejected));
     }
 
-    /// <summary>Tree ensembles score in blocks with their own tree walk; every line matches ML.NET's row-by-row engine.</summary>
+    /// <summary>Tree ensembles score through their own evaluator (QuickScorer); every line matches ML.NET's engine.</summary>
     [Fact]
-    public void Score_TreeModel_BlockedWalkMatchesMlNetRowByRow()
+    public void Score_TreeModel_QuickScorerMatchesMlNetEngine()
     {
         var scorer = new BatchScorer(new MemoryStream(_model), _plan);
         var input = SyntheticData.CustomersCsv(3000, seed: 4, withLabel: false, badEvery: 0);
@@ -73,7 +73,7 @@ public sealed class BatchScorerTests(AzuriteFixture azurite) : IAsyncLifetime
         scorer.Score(new MemoryStream(Encoding.UTF8.GetBytes(input), (int)ranges[0].Offset, (int)ranges[0].Length), header, 2, "customer_id", lines, TextWriter.Null);
 
         var builder = new FeatureRowBuilder(_plan, BatchScorer.ParseHeader(header), "customer_id");
-        var mlNet = scorer.CreatePredictor();
+        var mlNet = scorer.CreateMlNetPredictor();
         var expected = input.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select((line, i) => mlNet(builder.TryBuild(line.Split(','), i + 2, out _)!)).ToList();
         var actual = lines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(',')).ToList();
 
