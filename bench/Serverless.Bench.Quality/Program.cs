@@ -1,7 +1,8 @@
 // Quality: per dataset and per split (bench/quality/peer.py writes five seeded splits), the sweep the app runs —
 // SweepPlanner's default trainers and search spaces, the Bayesian sampler in batches of 4, 24 trials, each trial
-// validated on 20% of the train split — then the three best compared by 5-fold cross-validation, the winner refitted
-// on the whole train split and evaluated once on the test split the scikit-learn peers used.
+// validated as TrialRunner does (10-fold cross-validation on datasets this small) — then the three best compared by
+// 5-fold cross-validation, the winner refitted on the whole train split and evaluated once on the test split the
+// scikit-learn peers used.
 // Run through bench/quality/run.sh.
 //   dotnet run -c Release --project bench/Serverless.Bench.Quality -- DATA_DIR
 using System.Globalization;

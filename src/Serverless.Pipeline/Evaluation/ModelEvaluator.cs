@@ -121,28 +121,7 @@ public sealed class ModelEvaluator
 
     private static Dictionary<string, MetricSummary> CrossValidate(MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, FeatureRowBuilder builder, SchemaDefinition schema, List<string[]> records, Func<string[], string> label, int folds)
     {
-        // Stratified: within each class (in a seeded order) records are dealt to folds in turn.
-        var random = new Random(configuration.Seed);
-        var fold = new int[records.Count];
-        var groups = Enumerable.Range(0, records.Count).GroupBy(i => plan.Task == MlTask.Regression ? string.Empty : label(records[i]), StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal);
-        var dealt = 0;
-        foreach (var group in groups)
-        {
-            foreach (var index in group.OrderBy(_ => random.Next()))
-            {
-                fold[index] = dealt++ % folds;
-            }
-        }
-
-        var perFold = new List<Dictionary<string, double>>();
-        for (var k = 0; k < folds; k++)
-        {
-            var train = TrialRunner.Build(builder, [.. records.Where((_, i) => fold[i] != k)]);
-            var test = TrialRunner.Build(builder, [.. records.Where((_, i) => fold[i] == k)]);
-            var model = TrialRunner.Pipeline(ml, plan, configuration).Fit(ml.Data.LoadFromEnumerable(train, schema));
-            perFold.Add(TrialRunner.Evaluate(ml, plan.Task, model.Transform(ml.Data.LoadFromEnumerable(test, schema))));
-        }
-
+        var perFold = TrialRunner.CrossValidate(ml, plan, configuration, builder, schema, records, label, folds);
         return perFold[0].Keys.ToDictionary(
             metric => metric,
             metric =>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Azure.Storage.Blobs;
 using Serverless.Pipeline.Data;
+using Serverless.Pipeline.Evaluation;
 using Serverless.Pipeline.Tests.Data;
 using Serverless.Pipeline.Training;
 using Serverless.Testing;
@@ -43,7 +44,7 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
 
         Assert.Equal("auc", result.PrimaryMetric);
         Assert.True(result.PrimaryValue > 0.9, $"{trainer} AUC {result.PrimaryValue:0.000}");
-        Assert.Equal((576, 144), (result.TrainRows, result.ValidationRows)); // 800 rows: 80 held out, then 20% of 720 validate
+        Assert.Equal((720, 720, 10), (result.TrainRows, result.ValidationRows, result.Folds)); // 800 rows: 80 held out; the 720 others cross-validate in 10 folds, then all train the model
         Assert.Equal(64, result.ModelSha256.Length);
         Assert.True(result.Model.Length > 0);
     }
@@ -97,6 +98,46 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
 
         Assert.Equal(MlTask.BinaryClassification, plan.Task);
         Assert.Equal(["0", "1"], plan.Classes);
+        Assert.True(result.PrimaryValue > 0.9, $"AUC {result.PrimaryValue:0.000}");
+    }
+
+    [Theory]
+    [InlineData(100, 10)]
+    [InlineData(999, 10)]
+    [InlineData(1000, 3)]
+    [InlineData(19_999, 3)]
+    [InlineData(20_000, 0)]
+    public void ValidationFolds_AsAzureMlAutomatedMlByRowCount(int rows, int folds) =>
+        Assert.Equal(folds, TrialRunner.ValidationFolds(rows));
+
+    [Fact]
+    public async Task Run_SmallData_MetricsAreTheCrossValidationMeans()
+    {
+        var (snapshot, csv) = await IngestAsync(SyntheticData.BinaryCsv(400), "churned");
+        var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "churned");
+        var configuration = new TrialConfiguration("Lbfgs", new Dictionary<string, double>(), Seed: 3);
+
+        var trial = Run(csv, snapshot, "churned", configuration);
+        var crossValidation = new ModelEvaluator().CrossValidate(new MemoryStream(Encoding.UTF8.GetBytes(csv)), plan, configuration, folds: 10);
+        var half = _runner.Run(new MemoryStream(Encoding.UTF8.GetBytes(csv)), snapshot, plan, configuration, trainFraction: 0.5);
+
+        Assert.Equal(10, trial.Folds);
+        Assert.Equal(crossValidation.Keys.Order(), trial.Metrics.Keys.Order());
+        Assert.All(crossValidation, m => Assert.Equal(m.Value.Mean, trial.Metrics[m.Key], 1e-5)); // ML.NET's SIMD sums may round differently from run to run
+        Assert.Equal((10, 360, 181), (half.Folds, half.ValidationRows, half.TrainRows)); // half of each class of the 360, rounded up
+        Assert.NotEqual(trial.Metrics["logLoss"], half.Metrics["logLoss"]);
+    }
+
+    [Fact]
+    public async Task Run_LargeData_ValidatesOnOneSplit()
+    {
+        var (snapshot, csv) = await IngestAsync(SyntheticData.BinaryCsv(22_400), "churned");
+
+        var result = Run(csv, snapshot, "churned", new TrialConfiguration("Sdca", new Dictionary<string, double>()));
+
+        Assert.Equal(0, result.Folds);
+        Assert.InRange(result.TrainRows + result.ValidationRows, 20_150, 20_170); // 22,400 rows less a 10% holdout
+        Assert.InRange(result.ValidationRows, 4_025, 4_040); // 20% of them
         Assert.True(result.PrimaryValue > 0.9, $"AUC {result.PrimaryValue:0.000}");
     }
 

@@ -80,8 +80,8 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
             }
 
             logger.LogInformation(
-                "Trial {TrialRunId} step {Step}/{Steps}: {Trainer} on {TrainRows} rows, {Metric} {Value} in {Seconds} s",
-                trialRunId, input.Step, input.Steps, input.Configuration.Trainer, result.TrainRows, result.PrimaryMetric, result.PrimaryValue, result.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
+                "Trial {TrialRunId} step {Step}/{Steps}: {Trainer} on {TrainRows} rows, {Metric} {Value} ({Validation}) in {Seconds} s",
+                trialRunId, input.Step, input.Steps, input.Configuration.Trainer, result.TrainRows, result.PrimaryMetric, result.PrimaryValue, result.Folds > 0 ? $"{result.Folds}-fold cross-validation" : $"{result.ValidationRows} validation rows", result.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
             return new TrialOutcome(input.Index, input.Step, input.Configuration.Trainer, input.Configuration.Parameters, result.Metrics, result.PrimaryValue, null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
