@@ -50,7 +50,7 @@ public sealed class BatchScorer
     internal FeaturizationPlan Plan => _plan;
 
     /// <summary>Whether rows are scored with <see cref="TreeEnsembleScorer"/> rather than ML.NET's own engine.</summary>
-    internal bool WalksTrees => _trees is not null;
+    internal bool EvaluatesTrees => _trees is not null;
 
     /// <summary>The header of prediction files.</summary>
     public string PredictionHeader(string? keyColumn) => _plan.Task switch

@@ -77,7 +77,7 @@ public sealed class BatchScorerTests(AzuriteFixture azurite) : IAsyncLifetime
         var expected = input.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select((line, i) => mlNet(builder.TryBuild(line.Split(','), i + 2, out _)!)).ToList();
         var actual = lines.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(',')).ToList();
 
-        Assert.True(scorer.WalksTrees);
+        Assert.True(scorer.EvaluatesTrees);
         Assert.Equal(3000, actual.Count);
         Assert.Equal(expected.Select(e => e.Label), actual.Select(a => a[2]));
         Assert.All(expected.Zip(actual), p => Assert.InRange(double.Parse(p.Second[3], CultureInfo.InvariantCulture) - p.First.Value, -2e-6, 2e-6));

@@ -25,22 +25,14 @@ public sealed class TreeEnsembleScorerTests(AzuriteFixture azurite)
     [InlineData("LightGbm", "churned", 2, 20)]
     public async Task TreeEvaluator_MatchesMlNetEngine(string trainer, string label, int leaves, int iterations)
     {
-        var lines = (label == "y" ? SyntheticData.RegressionCsv(1500) : SyntheticData.BinaryCsv(1500)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var x1 = Array.IndexOf(lines[0].Split(','), "x1");
-        var data = string.Join('\n', lines.Select((line, i) => i > 0 && i % 37 == 0 ? string.Join(',', line.Split(',').Select((field, j) => j == x1 ? string.Empty : field)) : line)) + "\n";
-        var ingestor = new DatasetIngestor(new BlobContainerClient(azurite.ConnectionString, $"te-{Guid.NewGuid():N}"[..24]), TimeProvider.System);
-        var snapshot = await ingestor.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(data)), "train.csv", new IngestOptions(Label: label), CancellationToken.None);
-        var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, label);
-        var parameters = new Dictionary<string, double> { ["numberOfLeaves"] = leaves, [trainer == "LightGbm" ? "numberOfIterations" : "numberOfTrees"] = iterations, ["minimumExampleCountPerLeaf"] = 2 };
-        var model = new TrialRunner().Run(new MemoryStream(Encoding.UTF8.GetBytes(data)), snapshot, plan, new TrialConfiguration(trainer, parameters)).Model;
+        var (data, plan, model) = await TrainAsync(trainer, label, leaves, iterations);
         var scorer = new BatchScorer(new MemoryStream(model), plan);
-        var builder = new FeatureRowBuilder(plan, lines[0].Split(','));
-        var rows = data.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select((line, i) => builder.TryBuild(line.Split(','), i + 2, out _)!).ToList();
+        var rows = Rows(data, plan);
 
         var quick = scorer.CreatePredictor();
         var mlNet = scorer.CreateMlNetPredictor();
 
-        Assert.True(scorer.WalksTrees);
+        Assert.True(scorer.EvaluatesTrees);
         Assert.Contains(rows, r => r.Numeric.Any(float.IsNaN));
         Assert.All(rows, row =>
         {
