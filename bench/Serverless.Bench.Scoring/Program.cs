@@ -19,7 +19,7 @@ await azurite.InitializeAsync();
 try
 {
     var trainPath = Path.Combine(work, "train.csv");
-    Generate(trainPath, 20_000, seed: 1, withLabel: true);
+    SyntheticData.WriteWideCsv(trainPath, 20_000, seed: 1, withLabel: true);
     var ingestor = new DatasetIngestor(new BlobContainerClient(azurite.ConnectionString, "bench-snapshots"), TimeProvider.System);
     DatasetSnapshot snapshot;
     await using (var train = File.OpenRead(trainPath))
@@ -29,7 +29,7 @@ try
 
     var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "label");
     var inputPath = Path.Combine(work, "input.csv");
-    Generate(inputPath, rows, seed: 2, withLabel: false);
+    SyntheticData.WriteWideCsv(inputPath, rows, seed: 2, withLabel: false);
     var size = new FileInfo(inputPath).Length;
 
     // The tree model is the goal's subject; the linear one shows what the pipeline costs when the model is cheap.
@@ -75,49 +75,4 @@ finally
 {
     await azurite.DisposeAsync();
     Directory.Delete(work, recursive: true);
-}
-
-static void Generate(string path, long rows, int seed, bool withLabel)
-{
-    var random = new Random(seed);
-    string[] levels = ["a", "b", "c", "d", "e", "f"];
-    using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 16);
-    var header = new StringBuilder("id");
-    for (var i = 0; i < 15; i++)
-    {
-        header.Append(CultureInfo.InvariantCulture, $",n{i}");
-    }
-
-    for (var i = 0; i < 5; i++)
-    {
-        header.Append(CultureInfo.InvariantCulture, $",c{i}");
-    }
-
-    writer.WriteLine(withLabel ? header + ",label" : header.ToString());
-    var line = new StringBuilder();
-    for (long r = 0; r < rows; r++)
-    {
-        line.Clear().Append(CultureInfo.InvariantCulture, $"R{r}");
-        double signal = 0;
-        for (var i = 0; i < 15; i++)
-        {
-            var x = (random.NextDouble() * 2) - 1;
-            signal += i < 4 ? x * (i + 1) : 0;
-            line.Append(',').Append(x.ToString("0.###", CultureInfo.InvariantCulture));
-        }
-
-        for (var i = 0; i < 5; i++)
-        {
-            var level = levels[random.Next(levels.Length)];
-            signal += i == 0 && level == "a" ? 1.5 : 0;
-            line.Append(',').Append(level);
-        }
-
-        if (withLabel)
-        {
-            line.Append(signal + (random.NextDouble() - 0.5) > 0 ? ",yes" : ",no");
-        }
-
-        writer.WriteLine(line);
-    }
 }

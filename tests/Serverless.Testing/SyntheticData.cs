@@ -77,4 +77,53 @@ public static class SyntheticData
 
         return text.ToString();
     }
+
+    /// <summary>
+    /// A wide CSV for benchmarks, written to <paramref name="path"/>: id, 15 numbers n0..n14 and 5 categories c0..c4 of
+    /// 6 levels, and a yes/no label from n0..n3 and c0 = a plus noise when <paramref name="withLabel"/> (about 110 bytes a row).
+    /// </summary>
+    public static void WriteWideCsv(string path, long rows, int seed, bool withLabel)
+    {
+        var random = new Random(seed);
+        string[] levels = ["a", "b", "c", "d", "e", "f"];
+        using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 16);
+        var header = new StringBuilder("id");
+        for (var i = 0; i < 15; i++)
+        {
+            header.Append(CultureInfo.InvariantCulture, $",n{i}");
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            header.Append(CultureInfo.InvariantCulture, $",c{i}");
+        }
+
+        writer.WriteLine(withLabel ? header + ",label" : header.ToString());
+        var line = new StringBuilder();
+        for (long r = 0; r < rows; r++)
+        {
+            line.Clear().Append(CultureInfo.InvariantCulture, $"R{r}");
+            double signal = 0;
+            for (var i = 0; i < 15; i++)
+            {
+                var x = (random.NextDouble() * 2) - 1;
+                signal += i < 4 ? x * (i + 1) : 0;
+                line.Append(',').Append(x.ToString("0.###", CultureInfo.InvariantCulture));
+            }
+
+            for (var i = 0; i < 5; i++)
+            {
+                var level = levels[random.Next(levels.Length)];
+                signal += i == 0 && level == "a" ? 1.5 : 0;
+                line.Append(',').Append(level);
+            }
+
+            if (withLabel)
+            {
+                line.Append(signal + (random.NextDouble() - 0.5) > 0 ? ",yes" : ",no");
+            }
+
+            writer.WriteLine(line);
+        }
+    }
 }

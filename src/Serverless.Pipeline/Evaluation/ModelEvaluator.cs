@@ -75,19 +75,17 @@ public sealed class ModelEvaluator
         ArgumentOutOfRangeException.ThrowIfLessThan(folds, 2);
         ArgumentOutOfRangeException.ThrowIfLessThan(permutations, 1);
 
-        var (header, records) = TrialRunner.ReadRecords(data);
-        var label = TrialRunner.LabelOf(plan, header);
-        var builder = new FeatureRowBuilder(plan, header);
+        var (header, rows) = TrialRunner.ReadRows(data, plan);
         var schema = FeatureRowBuilder.Schema(plan);
         var ml = new MLContext(seed: configuration.Seed);
         var primary = TrialRunner.PrimaryMetric(plan.Task);
 
-        var (trainRecords, holdoutRecords) = TrialRunner.WithoutHoldout(records, plan, header, configuration.Seed, TrialRunner.HoldoutFraction);
-        crossValidation ??= CrossValidate(ml, plan, configuration, builder, schema, trainRecords, label, folds);
+        var (work, holdoutRows) = TrialRunner.WithoutHoldout(rows, plan.Task, configuration.Seed, TrialRunner.HoldoutFraction);
+        crossValidation ??= CrossValidate(ml, plan, configuration, schema, work, folds);
 
-        var model = TrialRunner.Pipeline(ml, plan, configuration).Fit(ml.Data.LoadFromEnumerable(TrialRunner.Build(builder, trainRecords), schema));
-        IDataView Score(IReadOnlyList<string[]> part) => model.Transform(ml.Data.LoadFromEnumerable(TrialRunner.Build(builder, part), schema));
-        var scored = Score(holdoutRecords);
+        var model = TrialRunner.Pipeline(ml, plan, configuration).Fit(ml.Data.LoadFromEnumerable(work, schema));
+        IDataView Score(IEnumerable<FeatureRow> part) => model.Transform(ml.Data.LoadFromEnumerable(part, schema));
+        var scored = Score(holdoutRows);
         var holdout = TrialRunner.Evaluate(ml, plan.Task, scored);
         var predictions = Predictions(plan, scored);
         var confusion = plan.Task == MlTask.Regression ? null : Confusion(plan, predictions);
@@ -100,7 +98,7 @@ public sealed class ModelEvaluator
             }
         }
 
-        var importance = Importance(plan, header, holdoutRecords, records => TrialRunner.Evaluate(ml, plan.Task, Score(records))[primary], holdout[primary], configuration.Seed, permutations);
+        var importance = Importance(plan, header, holdoutRows, permuted => TrialRunner.Evaluate(ml, plan.Task, Score(permuted))[primary], holdout[primary], configuration.Seed, permutations);
         return new ModelEvaluation(plan.Task, primary, holdout, folds, crossValidation, importance, confusion, [.. predictions.Take(MaxPredictions)]);
     }
 
@@ -114,14 +112,13 @@ public sealed class ModelEvaluator
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentOutOfRangeException.ThrowIfLessThan(folds, 2);
-        var (header, records) = TrialRunner.ReadRecords(data);
-        var (work, _) = TrialRunner.WithoutHoldout(records, plan, header, configuration.Seed, TrialRunner.HoldoutFraction);
-        return CrossValidate(new MLContext(seed: configuration.Seed), plan, configuration, new FeatureRowBuilder(plan, header), FeatureRowBuilder.Schema(plan), work, TrialRunner.LabelOf(plan, header), folds);
+        var (work, _) = TrialRunner.WithoutHoldout(TrialRunner.ReadRows(data, plan).Rows, plan.Task, configuration.Seed, TrialRunner.HoldoutFraction);
+        return CrossValidate(new MLContext(seed: configuration.Seed), plan, configuration, FeatureRowBuilder.Schema(plan), work, folds);
     }
 
-    private static Dictionary<string, MetricSummary> CrossValidate(MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, FeatureRowBuilder builder, SchemaDefinition schema, List<string[]> records, Func<string[], string> label, int folds)
+    private static Dictionary<string, MetricSummary> CrossValidate(MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, SchemaDefinition schema, List<FeatureRow> rows, int folds)
     {
-        var perFold = TrialRunner.CrossValidate(ml, plan, configuration, builder, schema, records, label, folds);
+        var perFold = TrialRunner.CrossValidate(ml, plan, configuration, schema, rows, folds);
         return perFold[0].Keys.ToDictionary(
             metric => metric,
             metric =>
@@ -130,6 +127,49 @@ public sealed class ModelEvaluator
                 var mean = values.Average();
                 return new MetricSummary(mean, Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / Math.Max(1, values.Count - 1)));
             });
+    }
+
+    /// <summary>
+    /// Each input column of the plan, with how to give a row that column's featurized value(s) from another row: its
+    /// slot of the numeric vector (a date's five slots), its category, or its text (the text rejoined).
+    /// </summary>
+    private static IEnumerable<(string Column, Action<FeatureRow, FeatureRow> Permute)> Permutations(FeaturizationPlan plan)
+    {
+        var slot = 0;
+        foreach (var column in plan.Numeric.Concat(plan.Boolean))
+        {
+            var at = slot++;
+            yield return (column, (row, from) => row.Numeric[at] = from.Numeric[at]);
+        }
+
+        foreach (var column in plan.Dates)
+        {
+            var (at, width) = (slot, FeaturizationPlan.DateParts.Length);
+            slot += width;
+            yield return (column, (row, from) => Array.Copy(from.Numeric, at, row.Numeric, at, width));
+        }
+
+        for (var j = 0; j < plan.Categorical.Count; j++)
+        {
+            var at = j;
+            yield return (plan.Categorical[j], (row, from) => row.Categorical[at] = from.Categorical[at]);
+        }
+
+        for (var j = 0; j < plan.HashedCategorical.Count; j++)
+        {
+            var at = j;
+            yield return (plan.HashedCategorical[j], (row, from) => row.Hashed[at] = from.Hashed[at]);
+        }
+
+        for (var j = 0; j < plan.Text.Count; j++)
+        {
+            var at = j;
+            yield return (plan.Text[j], (row, from) =>
+            {
+                row.TextParts[at] = from.TextParts[at];
+                row.Text = string.Join(' ', row.TextParts);
+            });
+        }
     }
 
     private static List<HoldoutPrediction> Predictions(FeaturizationPlan plan, IDataView scored)
@@ -166,28 +206,28 @@ public sealed class ModelEvaluator
     }
 
     /// <summary>Permutation importance by input column: the mean drop of the primary metric (in its "better" direction) over seeded shuffles.</summary>
-    private static List<FeatureImportance> Importance(FeaturizationPlan plan, string[] header, List<string[]> holdout, Func<IReadOnlyList<string[]>, double> metric, double baseline, int seed, int permutations)
+    private static List<FeatureImportance> Importance(FeaturizationPlan plan, string[] header, List<FeatureRow> holdout, Func<IReadOnlyList<FeatureRow>, double> metric, double baseline, int seed, int permutations)
     {
         var sign = TrialRunner.Goal(TrialRunner.PrimaryMetric(plan.Task)) == MetricGoal.Maximize ? 1 : -1;
-        var columns = plan.Numeric.Concat(plan.Boolean).Concat(plan.Dates).Concat(plan.Categorical).Concat(plan.HashedCategorical).Concat(plan.Text);
         var importance = new List<FeatureImportance>();
         if (holdout.Count < 2)
         {
             return importance;
         }
 
-        foreach (var column in columns)
+        foreach (var (column, permute) in Permutations(plan))
         {
             var index = Array.FindIndex(header, h => string.Equals(h, column, StringComparison.OrdinalIgnoreCase));
             var random = new Random(seed + index);
             var drops = new List<double>();
             for (var p = 0; p < permutations; p++)
             {
-                var shuffled = holdout.Select(r => r[index]).OrderBy(_ => random.Next()).ToList();
-                var permuted = holdout.Select((r, i) =>
+                // Row i takes the column's value(s) of row order[i]; everything else stays.
+                var order = Enumerable.Range(0, holdout.Count).OrderBy(_ => random.Next()).ToArray();
+                var permuted = holdout.Select((row, i) =>
                 {
-                    var copy = (string[])r.Clone();
-                    copy[index] = shuffled[i];
+                    var copy = row.Copy();
+                    permute(copy, holdout[order[i]]);
                     return copy;
                 }).ToList();
                 drops.Add(sign * (baseline - metric(permuted)));

@@ -15,6 +15,10 @@ internal sealed class FeatureRow
 
     public string Text { get; set; } = string.Empty;
 
+    /// <summary>The text columns' values that <see cref="Text"/> joins (not a model input: permutation importance shuffles one of them).</summary>
+    [NoColumn]
+    public string[] TextParts { get; set; } = [];
+
     public string LabelText { get; set; } = string.Empty;
 
     public bool Positive { get; set; }
@@ -24,6 +28,17 @@ internal sealed class FeatureRow
     public long RowNumber { get; set; }
 
     public string Key { get; set; } = string.Empty;
+
+    /// <summary>A copy whose arrays are copies too, to change one feature of it.</summary>
+    public FeatureRow Copy()
+    {
+        var copy = (FeatureRow)MemberwiseClone();
+        copy.Numeric = (float[])Numeric.Clone();
+        copy.Categorical = (string[])Categorical.Clone();
+        copy.Hashed = (string[])Hashed.Clone();
+        copy.TextParts = (string[])TextParts.Clone();
+        return copy;
+    }
 }
 
 /// <summary>
@@ -32,7 +47,14 @@ internal sealed class FeatureRow
 /// </summary>
 internal sealed class FeatureRowBuilder
 {
+    /// <summary>The one value of a row's categorical vector when the plan has no such column (shared: nothing writes to it).</summary>
+    private static readonly string[] NoCategory = [string.Empty];
+
+    /// <summary>How many distinct values <see cref="Share"/> keeps; past it, values are kept as they come.</summary>
+    private const int SharedValuesLimit = 100_000;
+
     private readonly FeaturizationPlan _plan;
+    private readonly Dictionary<string, string>? _shared;
     private readonly int[] _numeric;
     private readonly int[] _boolean;
     private readonly int[] _dates;
@@ -42,10 +64,15 @@ internal sealed class FeatureRowBuilder
     private readonly int _label;
     private readonly int _key;
 
-    /// <summary>Resolves the plan's columns in a header; a feature column missing from it throws, naming it.</summary>
-    public FeatureRowBuilder(FeaturizationPlan plan, IReadOnlyList<string> header, string? keyColumn = null)
+    /// <summary>
+    /// Resolves the plan's columns in a header; a feature column missing from it throws, naming it. With
+    /// <paramref name="shareValues"/>, equal category and class values of different rows share one string, for rows
+    /// that are kept (training holds a whole dataset's rows).
+    /// </summary>
+    public FeatureRowBuilder(FeaturizationPlan plan, IReadOnlyList<string> header, string? keyColumn = null, bool shareValues = false)
     {
         _plan = plan;
+        _shared = shareValues ? new Dictionary<string, string>(StringComparer.Ordinal) : null;
         int Index(string name)
         {
             for (var i = 0; i < header.Count; i++)
@@ -129,13 +156,15 @@ internal sealed class FeatureRowBuilder
         }
 
         var labelText = _label >= 0 ? fields[_label].Trim() : string.Empty;
+        string[] text = _text.Length == 0 ? [] : [.. _text.Select(i => fields[i])];
         return new FeatureRow
         {
             Numeric = features,
-            Categorical = _categorical.Length > 0 ? Categories(fields, _categorical) : [string.Empty],
-            Hashed = _hashed.Length > 0 ? Categories(fields, _hashed) : [string.Empty],
-            Text = _text.Length == 0 ? string.Empty : string.Join(' ', _text.Select(i => fields[i])),
-            LabelText = labelText,
+            Categorical = _categorical.Length > 0 ? Categories(fields, _categorical) : NoCategory,
+            Hashed = _hashed.Length > 0 ? Categories(fields, _hashed) : NoCategory,
+            Text = string.Join(' ', text),
+            TextParts = text,
+            LabelText = _plan.Task == MlTask.Regression ? labelText : Share(labelText),
             Positive = _plan.Task == MlTask.BinaryClassification && IsPositive(labelText, _plan.Classes),
             Value = _plan.Task == MlTask.Regression && ValueParser.TryNumber(labelText, out var y) ? (float)y : 0,
             RowNumber = rowNumber,
@@ -165,15 +194,36 @@ internal sealed class FeatureRowBuilder
         return schema;
     }
 
-    private static string[] Categories(IReadOnlyList<string> fields, int[] indexes)
+    private string[] Categories(IReadOnlyList<string> fields, int[] indexes)
     {
         var values = new string[indexes.Length];
         for (var j = 0; j < indexes.Length; j++)
         {
-            values[j] = Category(fields[indexes[j]]);
+            values[j] = Share(Category(fields[indexes[j]]));
         }
 
         return values;
+    }
+
+    /// <summary>The shared instance of a value, when values are shared (see the constructor).</summary>
+    private string Share(string value)
+    {
+        if (_shared is null)
+        {
+            return value;
+        }
+
+        if (_shared.TryGetValue(value, out var shared))
+        {
+            return shared;
+        }
+
+        if (_shared.Count < SharedValuesLimit)
+        {
+            _shared[value] = value;
+        }
+
+        return value;
     }
 
     private static string Category(string value) => ValueParser.IsMissing(value) ? "(missing)" : value.Trim();

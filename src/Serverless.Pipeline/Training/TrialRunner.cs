@@ -103,10 +103,8 @@ public sealed class TrialRunner
         }
 
         var clock = Stopwatch.StartNew();
-        var (header, records) = ReadRecords(data);
-        var (work, _) = WithoutHoldout(records, plan, header, configuration.Seed, holdoutFraction);
-        var label = LabelOf(plan, header);
-        var builder = new FeatureRowBuilder(plan, header);
+        var (_, rows) = ReadRows(data, plan);
+        var (work, _) = WithoutHoldout(rows, plan.Task, configuration.Seed, holdoutFraction);
         var ml = new MLContext(seed: configuration.Seed);
         var schema = FeatureRowBuilder.Schema(plan);
         var folds = validationFraction > 0 ? ValidationFolds(work.Count) : 0;
@@ -117,16 +115,14 @@ public sealed class TrialRunner
         if (folds > 1)
         {
             // Each fold validates a model trained on (the train fraction of) the other folds; then one model on all of them.
-            var perFold = CrossValidate(ml, plan, configuration, builder, schema, work, label, folds, trainFraction);
+            var perFold = CrossValidate(ml, plan, configuration, schema, work, folds, trainFraction);
             metrics = perFold[0].Keys.ToDictionary(m => m, m => perFold.Average(f => f[m]));
-            train = Build(builder, Split(work, label, plan.Task, configuration.Seed, 0, trainFraction).Train);
+            train = Split(work, LabelOf, plan.Task, configuration.Seed, 0, trainFraction).Train;
             validationRows = work.Count;
         }
         else
         {
-            var (trainRecords, validationRecords) = Split(work, label, plan.Task, configuration.Seed, validationFraction, trainFraction);
-            train = Build(builder, trainRecords);
-            var validation = Build(builder, validationRecords);
+            (train, var validation) = Split(work, LabelOf, plan.Task, configuration.Seed, validationFraction, trainFraction);
             metrics = [];
             validationRows = validation.Count;
             if (validation.Count > 0)
@@ -146,23 +142,23 @@ public sealed class TrialRunner
     }
 
     /// <summary>
-    /// The metrics of each of <paramref name="folds"/> stratified folds of <paramref name="records"/>, each measured on
+    /// The metrics of each of <paramref name="folds"/> stratified folds of <paramref name="rows"/>, each measured on
     /// a model trained on the other folds (on their <paramref name="trainFraction"/>, stratified, when below 1).
     /// </summary>
-    internal static List<Dictionary<string, double>> CrossValidate(MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, FeatureRowBuilder builder, SchemaDefinition schema, List<string[]> records, Func<string[], string> label, int folds, double trainFraction = 1)
+    internal static List<Dictionary<string, double>> CrossValidate(MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, SchemaDefinition schema, List<FeatureRow> rows, int folds, double trainFraction = 1)
     {
-        var fold = Folds(records, label, plan.Task, configuration.Seed, folds);
+        var fold = Folds(rows, LabelOf, plan.Task, configuration.Seed, folds);
         var perFold = new List<Dictionary<string, double>>(folds);
         for (var k = 0; k < folds; k++)
         {
-            List<string[]> others = [.. records.Where((_, i) => fold[i] != k)];
+            List<FeatureRow> others = [.. rows.Where((_, i) => fold[i] != k)];
             if (trainFraction < 1)
             {
-                others = Split(others, label, plan.Task, configuration.Seed, 0, trainFraction).Train;
+                others = Split(others, LabelOf, plan.Task, configuration.Seed, 0, trainFraction).Train;
             }
 
-            var model = Pipeline(ml, plan, configuration).Fit(ml.Data.LoadFromEnumerable(Build(builder, others), schema));
-            perFold.Add(Evaluate(ml, plan.Task, model.Transform(ml.Data.LoadFromEnumerable(Build(builder, [.. records.Where((_, i) => fold[i] == k)]), schema))));
+            var model = Pipeline(ml, plan, configuration).Fit(ml.Data.LoadFromEnumerable(others, schema));
+            perFold.Add(Evaluate(ml, plan.Task, model.Transform(ml.Data.LoadFromEnumerable(rows.Where((_, i) => fold[i] == k).ToList(), schema))));
         }
 
         return perFold;
@@ -196,8 +192,7 @@ public sealed class TrialRunner
         ArgumentNullException.ThrowIfNull(plan);
         var ml = new MLContext(seed: 1);
         var loaded = ml.Model.Load(new MemoryStream(model), out _);
-        var (header, records) = ReadRecords(data);
-        var view = ml.Data.LoadFromEnumerable(Build(new FeatureRowBuilder(plan, header), records), FeatureRowBuilder.Schema(plan));
+        var view = ml.Data.LoadFromEnumerable(ReadRows(data, plan).Rows, FeatureRowBuilder.Schema(plan));
         return Evaluate(ml, plan.Task, loaded.Transform(view));
     }
 
@@ -305,44 +300,45 @@ public sealed class TrialRunner
         }
     }
 
-    /// <summary>A snapshot's header and records (a snapshot holds only valid rows, each as wide as the header).</summary>
-    internal static (string[] Header, List<string[]> Records) ReadRecords(Stream data)
+    /// <summary>
+    /// A snapshot's header and rows, each built as the model sees it while it is read and numbered from 2 (the header
+    /// is row 1). The fields are not kept, and equal categories and classes share one string: a row of 15 numbers and
+    /// 5 categories takes about 300 bytes (see docs/BENCHMARKS.md). A snapshot holds only valid rows, so a row that
+    /// does not build means the data does not match its plan, and throws.
+    /// </summary>
+    internal static (string[] Header, List<FeatureRow> Rows) ReadRows(Stream data, FeaturizationPlan plan)
     {
         using var reader = new StreamReader(data, leaveOpen: true);
         using var csv = CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = true });
         string[] header = [.. Enumerable.Range(0, csv.FieldCount).Select(csv.GetName)];
-        var records = new List<string[]>();
-        while (csv.Read())
+        var builder = new FeatureRowBuilder(plan, header, shareValues: true);
+        var rows = new List<FeatureRow>();
+        var fields = new string[header.Length];
+        for (var row = 2L; csv.Read(); row++)
         {
-            records.Add([.. Enumerable.Range(0, csv.RowFieldCount).Select(csv.GetString)]);
+            if (fields.Length != csv.RowFieldCount)
+            {
+                fields = new string[csv.RowFieldCount];
+            }
+
+            for (var i = 0; i < fields.Length; i++)
+            {
+                fields[i] = csv.GetString(i);
+            }
+
+            rows.Add(builder.TryBuild(fields, row, out var error)
+                ?? throw new DatasetValidationException("data.csv", $"Snapshot data, record {row - 1}: {error}. A snapshot holds only valid rows, so this data does not match its schema.", row));
         }
 
-        return (header, records);
-    }
-
-    /// <summary>The rows of records, numbered from 2 (the header is row 1) in the order given.</summary>
-    internal static List<FeatureRow> Build(FeatureRowBuilder builder, IReadOnlyList<string[]> records)
-    {
-        var rows = new List<FeatureRow>(records.Count);
-        for (var i = 0; i < records.Count; i++)
-        {
-            rows.Add(builder.TryBuild(records[i], i + 2L, out var error)
-                ?? throw new DatasetValidationException("data.csv", $"Snapshot data, record {i + 1}: {error}. A snapshot holds only valid rows, so this data does not match its schema.", i + 2L));
-        }
-
-        return rows;
+        return (header, rows);
     }
 
     /// <summary>The rows the sweep may use, and the holdout: a stratified split with its own seed, so it does not line up with the validation split.</summary>
-    internal static (List<string[]> Work, List<string[]> Holdout) WithoutHoldout(List<string[]> records, FeaturizationPlan plan, string[] header, int seed, double holdoutFraction) =>
-        holdoutFraction <= 0 ? (records, []) : Split(records, LabelOf(plan, header), plan.Task, unchecked(seed + 7919), holdoutFraction);
+    internal static (List<FeatureRow> Work, List<FeatureRow> Holdout) WithoutHoldout(List<FeatureRow> rows, MlTask task, int seed, double holdoutFraction) =>
+        holdoutFraction <= 0 ? (rows, []) : Split(rows, LabelOf, task, unchecked(seed + 7919), holdoutFraction);
 
-    /// <summary>The label text of a record, for stratification.</summary>
-    internal static Func<string[], string> LabelOf(FeaturizationPlan plan, string[] header)
-    {
-        var index = Array.FindIndex(header, h => string.Equals(h, plan.Label, StringComparison.OrdinalIgnoreCase));
-        return index < 0 ? _ => string.Empty : record => record[index].Trim();
-    }
+    /// <summary>The label text of a row, for stratification.</summary>
+    internal static string LabelOf(FeatureRow row) => row.LabelText;
 
     /// <summary>
     /// A seeded split, stratified by class for classification, so each class keeps its share in both parts; the

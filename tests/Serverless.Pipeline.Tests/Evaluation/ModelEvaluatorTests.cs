@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Azure.Storage.Blobs;
 using Serverless.Pipeline.Data;
@@ -68,6 +69,29 @@ public sealed class ModelEvaluatorTests(AzuriteFixture azurite)
 
         Assert.Equal(first.CrossValidation["auc"], second.CrossValidation["auc"]);
         Assert.Equal(first.Importance, second.Importance);
+    }
+
+    /// <summary>Two free-text columns, one of which carries the label: each is shuffled on its own, the other left as it is.</summary>
+    [Fact]
+    public async Task Evaluate_TwoTextColumns_EachPermutedOnItsOwn()
+    {
+        var random = new Random(5);
+        string[] words = ["box", "blue", "late", "quick", "paper", "river", "stone", "light", "train", "field"];
+        var csv = new StringBuilder("review,notes,x,liked\n");
+        for (var i = 0; i < 600; i++)
+        {
+            var liked = random.Next(2) == 1;
+            string Words(int n) => string.Join(' ', Enumerable.Range(0, n).Select(_ => words[random.Next(words.Length)]));
+            csv.Append(CultureInfo.InvariantCulture, $"{(liked ? "great" : "awful")} {Words(2)},{Words(3)},{random.NextDouble():0.###},{(liked ? "yes" : "no")}\n");
+        }
+
+        var (evaluation, plan) = await EvaluateAsync(csv.ToString(), "liked", "Lbfgs");
+
+        Assert.Equal(["review", "notes"], plan.Text);
+        var importance = evaluation.Importance.ToDictionary(i => i.Column, i => i.Decrease);
+        Assert.Equal("review", evaluation.Importance[0].Column);
+        Assert.True(importance["review"] > 0.2, $"review {importance["review"]:0.000}");
+        Assert.InRange(importance["notes"], -0.05, 0.05);
     }
 
     private async Task<(ModelEvaluation Evaluation, FeaturizationPlan Plan)> EvaluateAsync(string csv, string label, string trainer)
