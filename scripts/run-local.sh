@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the app on one machine: Azurite (data in ./.azurite) and the Functions app on the local runtime at
-# http://127.0.0.1:7071, then runs the main job end to end: a training dataset uploaded over HTTP, a durable
+# Runs the app on one machine: Azurite (data in ./.azurite) and the Functions app on the local host
+# (src/Serverless.LocalHost, in the role of Core Tools' 'func start') at http://127.0.0.1:7071, then runs the main job end to end: a training dataset uploaded over HTTP, a durable
 # training run (ingest, sweep, evaluation, registration as champion) followed to its end, an online prediction,
 # and a CSV dropped for scoring with its predictions. The app keeps running until Ctrl+C.
 #   --smoke   stop after the demonstration (what CI runs to keep this script true)
@@ -10,7 +10,7 @@ smoke=false
 [ "${1:-}" = "--smoke" ] && smoke=true
 base=http://127.0.0.1:7071
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -f "${log:-}"; }
 trap cleanup EXIT INT TERM
 
 if [ ! -f node_modules/azurite/package.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -26,10 +26,9 @@ else
   pids+=($!)
 fi
 
-# A function key for this run, unless one is set; it is printed so you can call the app yourself.
-export LocalHost__Keys__Function="${LocalHost__Keys__Function:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}"
-dotnet build src/Serverless.Functions -c Release -v q -nologo
-dotnet src/Serverless.Functions/bin/Release/net10.0/Serverless.Functions.dll &
+dotnet build src/Serverless.LocalHost -c Release -v q -nologo
+log=$(mktemp)
+dotnet src/Serverless.LocalHost/bin/Release/net10.0/Serverless.LocalHost.dll > >(tee "$log") 2>&1 &
 pids+=($!)
 
 for _ in $(seq 1 120); do
@@ -39,11 +38,16 @@ done
 echo; echo "== GET $base/api/health"
 curl -fsS "$base/api/health"; echo
 
+# The function key the host printed: yours if you set LocalHost__Keys__Function, else the one it generated on its
+# first start and keeps in Azurite (azure-webjobs-secrets/serverless-functions/host.json), the same across restarts.
+function_key=$(sed -n 's/.*Function key (x-functions-key header or ?code=), from .*: //p' "$log" | head -n 1)
+[ -n "$function_key" ] || { echo "The host printed no function key; see its log above." >&2; exit 1; }
+
 # Reads a field from JSON on stdin (Node is here anyway, for Azurite): field a.b.c
 field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{let v=JSON.parse(s);for(const k of process.argv[1].split("."))v=v?.[k];console.log(typeof v==="object"?JSON.stringify(v):v??"")})' "$1"; }
-key=(-H "x-functions-key: $LocalHost__Keys__Function")
+key=(-H "x-functions-key: $function_key")
 
-echo; echo "== PUT $base/api/datasets/churn.csv  (x-functions-key: $LocalHost__Keys__Function)"
+echo; echo "== PUT $base/api/datasets/churn.csv  (x-functions-key: $function_key)"
 curl -fsS -X PUT "${key[@]}" --data-binary @samples/training/churn.csv "$base/api/datasets/churn.csv"; echo
 
 echo; echo "== POST $base/api/models/churn/train  (a durable run: ingest, sweep, evaluate, register)"
@@ -60,7 +64,7 @@ done
 echo "$status" | field output
 [ "$runtime" = Completed ] || { echo "The training run ended $runtime; see the log above." >&2; exit 1; }
 run_id=$(echo "$status" | field instanceId)
-echo "Report: $base/api/runs/$run_id/report?code=$LocalHost__Keys__Function"
+echo "Report: $base/api/runs/$run_id/report?code=$function_key"
 
 echo; echo "== POST $base/api/models/churn/predict  (online, the champion version)"
 curl -fsS -X POST "${key[@]}" -H "Content-Type: application/json" \

@@ -24,7 +24,7 @@ try
             ["AzureWebJobsStorage"] = azurite.ConnectionString,
             ["AzureFunctionsJobHost:extensions:durableTask:hubName"] = "BenchHub",
             ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:LogLevel:Serverless.Functions.LocalHost.Durable"] = Environment.GetEnvironmentVariable("BENCH_DURABLE_LOG") ?? "Warning",
+            ["Logging:LogLevel:Serverless.LocalHost.Durable"] = Environment.GetEnvironmentVariable("BENCH_DURABLE_LOG") ?? "Warning",
         });
     var client = host.Services.GetRequiredService<DurableTaskClient>();
 

@@ -1,16 +1,16 @@
-using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Serverless.Functions.LocalHost.Hosting;
+using Serverless.LocalHost.Hosting;
 
 namespace Serverless.Testing;
 
-/// <summary>A local Functions host running in the test process, serving only the given function classes, on a free port.</summary>
+/// <summary>The local host running in the test process, serving only the given function classes, on a free port.</summary>
 public sealed class TestFunctionsHost : IAsyncDisposable
 {
     public const string MasterKey = "test-master-key";
     public const string FunctionKey = "test-function-key";
+    public const string DurableKey = "test-durable-key";
 
     private readonly IHost _host;
 
@@ -25,20 +25,27 @@ public sealed class TestFunctionsHost : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    /// <summary>Builds and starts a host; <paramref name="settings"/> override the defaults (fixed keys, port 0, fast polling); <paramref name="configure"/> adds services.</summary>
+    /// <summary>
+    /// Builds and starts a host; <paramref name="settings"/> override the defaults (fixed keys, port 0, fast polling);
+    /// <paramref name="configure"/> adds services, as an app's Program.cs does.
+    /// </summary>
     public static async Task<TestFunctionsHost> StartAsync(
         IEnumerable<Type> functionTypes,
         IDictionary<string, string?>? settings = null,
-        Action<FunctionsApplicationBuilder>? configure = null)
+        Action<HostApplicationBuilder>? configure = null)
     {
-        var builder = FunctionsApplication.CreateBuilder([]);
+        var types = functionTypes.ToList();
+        var builder = LocalFunctionsHost.CreateBuilder([], types.FirstOrDefault()?.Assembly ?? typeof(TestFunctionsHost).Assembly);
         var values = new Dictionary<string, string?>
         {
             ["LocalHost:Http:Port"] = "0",
             ["LocalHost:Keys:Master"] = MasterKey,
             ["LocalHost:Keys:Function"] = FunctionKey,
+            ["LocalHost:Keys:DurableTaskExtension"] = DurableKey,
+            ["LocalHost:Keys:BlobsExtension"] = "test-blobs-key",
             ["LocalHost:Blobs:PollInterval"] = "00:00:00.200",
             ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("TEST_LOG_LEVEL") ?? "Warning",
+            ["AzureFunctionsJobHost:logging:logLevel:default"] = Environment.GetEnvironmentVariable("TEST_LOG_LEVEL") ?? "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -48,7 +55,7 @@ public sealed class TestFunctionsHost : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(values);
         builder.Services.Configure<LocalHostOptions>(options =>
         {
-            foreach (var type in functionTypes)
+            foreach (var type in types)
             {
                 options.FunctionTypes.Add(type);
             }

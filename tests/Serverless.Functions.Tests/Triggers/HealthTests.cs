@@ -1,9 +1,4 @@
 using System.Net;
-using System.Text.Json;
-using Azure.Core.Serialization;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.Azure.Functions.Worker.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Moq;
 using Serverless.Functions.Triggers.Http;
@@ -17,7 +12,7 @@ public sealed class HealthTests
     {
         var health = new Health(HealthService(HealthStatus.Unhealthy, "Storage is not reachable: refused"));
 
-        var response = (TestResponse)await health.RunAsync(Request(), CancellationToken.None);
+        var response = (TestHttp.Response)await health.RunAsync(TestHttp.Request(), CancellationToken.None);
         using var body = response.ReadJson();
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
@@ -30,7 +25,7 @@ public sealed class HealthTests
     {
         var health = new Health(HealthService(HealthStatus.Healthy, "answered"));
 
-        var response = (TestResponse)await health.RunAsync(Request(), CancellationToken.None);
+        var response = (TestHttp.Response)await health.RunAsync(TestHttp.Request(), CancellationToken.None);
         using var body = response.ReadJson();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -46,31 +41,5 @@ public sealed class HealthTests
         var service = new Mock<HealthCheckService>();
         service.Setup(s => s.CheckHealthAsync(It.IsAny<Func<HealthCheckRegistration, bool>?>(), It.IsAny<CancellationToken>())).ReturnsAsync(report);
         return service.Object;
-    }
-
-    private static HttpRequestData Request()
-    {
-        var context = new Mock<FunctionContext>();
-        context.SetupProperty(c => c.InstanceServices, new ServiceCollection().AddOptions().Configure<WorkerOptions>(o => o.Serializer = new JsonObjectSerializer(new JsonSerializerOptions(JsonSerializerDefaults.Web))).BuildServiceProvider());
-        var request = new Mock<HttpRequestData>(context.Object);
-        request.Setup(r => r.CreateResponse()).Returns(() => new TestResponse(context.Object));
-        return request.Object;
-    }
-
-    private sealed class TestResponse(FunctionContext context) : HttpResponseData(context)
-    {
-        public override HttpStatusCode StatusCode { get; set; }
-
-        public override HttpHeadersCollection Headers { get; set; } = [];
-
-        public override Stream Body { get; set; } = new MemoryStream();
-
-        public override HttpCookies Cookies => throw new NotSupportedException();
-
-        public JsonDocument ReadJson()
-        {
-            Body.Position = 0;
-            return JsonDocument.Parse(Body);
-        }
     }
 }

@@ -25,7 +25,9 @@ internal static class HttpAnswers
 
     /// <summary>
     /// The request's JSON body as <typeparamref name="T"/>, or a 400 answer saying what the body must look like
-    /// (<paramref name="shape"/>) when it is not JSON of that shape or is empty.
+    /// (<paramref name="shape"/>) when it is not JSON of that shape or is empty. The worker's
+    /// <c>ReadFromJsonAsync</c> reports bad JSON as an <see cref="AggregateException"/> around the
+    /// <see cref="System.Text.Json.JsonException"/> (it continues the serializer's task), so both are read as bad input.
     /// </summary>
     public static async Task<(T? Value, HttpResponseData? Problem)> ReadJsonAsync<T>(HttpRequestData request, string shape, CancellationToken cancellationToken)
         where T : class
@@ -41,13 +43,20 @@ internal static class HttpAnswers
 
             error = "the body is empty";
         }
-        catch (System.Text.Json.JsonException ex)
+        catch (Exception ex) when (JsonError(ex) is { } json)
         {
-            error = ex.Message;
+            error = json.Message;
         }
 
         return (null, await ProblemAsync(request, HttpStatusCode.BadRequest, $"The body must be {shape}: {error}", cancellationToken));
     }
+
+    private static System.Text.Json.JsonException? JsonError(Exception exception) => exception switch
+    {
+        System.Text.Json.JsonException json => json,
+        AggregateException { InnerExceptions: [System.Text.Json.JsonException json] } => json,
+        _ => null,
+    };
 
     /// <summary>A JSON problem answer.</summary>
     public static async Task<HttpResponseData> ProblemAsync(HttpRequestData request, HttpStatusCode status, string detail, CancellationToken cancellationToken, IReadOnlyList<string>? problems = null)

@@ -1,0 +1,65 @@
+using System.Net;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+using Serverless.Functions.Hosting;
+using Serverless.Functions.Triggers.Http;
+using Serverless.Storage;
+
+namespace Serverless.Functions.Tests.Triggers;
+
+/// <summary>The training HTTP functions on the real SDK's request types, before they touch storage or start a run.</summary>
+public sealed class TrainingRunsTests
+{
+    private readonly Mock<DurableTaskClient> _client = new("test");
+    private readonly TrainingRuns _runs = new(Store(), TimeProvider.System, NullLogger<TrainingRuns>.Instance);
+
+    [Theory]
+    [InlineData("{\"dataset\": \"churn.csv\", \"label\": ")]
+    [InlineData("not json at all")]
+    [InlineData("[1, 2, 3]")]
+    public async Task StartTraining_MalformedJsonBody_Returns400SayingWhatTheBodyMustBe(string body)
+    {
+        var response = (TestHttp.Response)await _runs.StartTraining(TestHttp.Request(body), _client.Object, "churn", CancellationToken.None);
+        using var problem = response.ReadJson();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith("The body must be a training request", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        _client.Verify(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task StartTraining_EmptyBody_Returns400()
+    {
+        var response = (TestHttp.Response)await _runs.StartTraining(TestHttp.Request(string.Empty), _client.Object, "churn", CancellationToken.None);
+        using var problem = response.ReadJson();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("The body must be", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ApproveRun_MalformedJsonBody_Returns400AndRaisesNoEvent()
+    {
+        var response = (TestHttp.Response)await _runs.ApproveRun(TestHttp.Request("{\"approve\": tru"), _client.Object, "churn-20261201T000000Z-abcd1234", CancellationToken.None);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        _client.Verify(c => c.RaiseEventAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    /// <summary>The store's clients only: building them calls no storage, and these paths never reach it.</summary>
+    private static PipelineStore Store()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [StorageClientFactory.DefaultConnectionName] = "UseDevelopmentStorage=true" })
+            .Build();
+        var services = new ServiceCollection();
+        services.AddAzureClientsCore();
+        var factory = services.BuildServiceProvider().GetRequiredService<AzureComponentFactory>();
+        return new PipelineStore(new StorageClientFactory(configuration, factory), TimeProvider.System);
+    }
+}

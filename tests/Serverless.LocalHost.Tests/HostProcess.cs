@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Serverless.LocalHost.Tests;
+
+/// <summary>
+/// The test app (<c>tests/Serverless.LocalHost.TestApp</c>) on the local host in a process of its own, so a test can
+/// kill it as a crash does (SIGKILL: no shutdown, nothing released) and start another.
+/// </summary>
+internal sealed class HostProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private HostProcess(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public int Id => _process.Id;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts a host with <paramref name="settings"/> as environment variables; returns once it has started.</summary>
+    public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string> settings, TimeSpan patience)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { AppPath() },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        start.Environment["LocalHost__Http__Port"] = "0";
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key] = value;
+        }
+
+        var host = new HostProcess(Process.Start(start) ?? throw new InvalidOperationException("dotnet could not be started."));
+        var started = await Task.WhenAny(host._started.Task, host._process.WaitForExitAsync(), Task.Delay(patience));
+        if (started != host._started.Task)
+        {
+            var output = host.Output;
+            await host.DisposeAsync();
+            throw new InvalidOperationException($"The test host did not start within {patience.TotalSeconds:0} s. Output:\n{output}");
+        }
+
+        return host;
+    }
+
+    /// <summary>Kills the process at once, as a crash or the OOM killer does: SIGKILL on Linux.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await KillAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    /// <summary>The test app's build output, beside this test assembly's (same configuration).</summary>
+    private static string AppPath()
+    {
+        var ours = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
+        var framework = Path.GetFileName(ours);
+        var configuration = Path.GetFileName(Path.GetDirectoryName(ours)!);
+        var tests = Path.GetFullPath(Path.Combine(ours, "..", "..", "..", ".."));
+        var app = Path.Combine(tests, "Serverless.LocalHost.TestApp", "bin", configuration, framework, "Serverless.LocalHost.TestApp.dll");
+        return File.Exists(app) ? app : throw new FileNotFoundException($"The test app is not built at {app}.", app);
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+
+        if (line.Contains("Application started", StringComparison.Ordinal))
+        {
+            _started.TrySetResult();
+        }
+    }
+}
