@@ -1,41 +1,35 @@
-// Durable engine throughput on this machine: Azurite (in memory) and the local runtime in one process, as a user runs
-// them. Each scenario runs a warm-up, then several timed runs; the median is reported.
-//   dotnet run -c Release --project bench/Serverless.Bench.Durable -- [sequential activities] [fan-out activities] [runs]
-using System.Diagnostics;
+// The Durable Task Framework as the local host runs it, on this machine: Azurite (in memory) and the host in one
+// process, or in processes of their own for the crash recovery. Medians of timed runs after a warm-up.
+//   dotnet run -c Release --project bench/Serverless.Bench.Durable -- [throughput|recovery|training|all] [runs]
 using System.Globalization;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
-using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.DependencyInjection;
+using Serverless.Bench.Durable;
 using Serverless.Testing;
 
-var sequential = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 300;
-var fanOut = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2000;
-var runs = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
+var mode = args.Length > 0 ? args[0] : "all";
+var runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
 
 var azurite = new AzuriteFixture();
 await azurite.InitializeAsync();
 try
 {
-    await using var host = await TestFunctionsHost.StartAsync(
-        [typeof(BenchFunctions)],
-        new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = azurite.ConnectionString,
-            ["AzureFunctionsJobHost:extensions:durableTask:hubName"] = "BenchHub",
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:LogLevel:Serverless.LocalHost.Durable"] = Environment.GetEnvironmentVariable("BENCH_DURABLE_LOG") ?? "Warning",
-        });
-    var client = host.Services.GetRequiredService<DurableTaskClient>();
+    var report = new List<string>();
+    if (mode is "throughput" or "all")
+    {
+        report.AddRange(await Throughput.RunAsync(azurite.ConnectionString, sequential: 200, fanOut: 1000, runs));
+    }
 
-    var sequentialRate = await MeasureAsync(client, nameof(BenchFunctions.Sequential), sequential, runs);
-    var fanOutRate = await MeasureAsync(client, nameof(BenchFunctions.FanOut), fanOut, runs);
+    if (mode is "recovery" or "all")
+    {
+        report.AddRange(await Recovery.RunAsync(azurite.ConnectionString, runs));
+    }
+
+    if (mode is "training" or "all")
+    {
+        report.AddRange(await TrainingRun.RunAsync(azurite.ConnectionString, runs));
+    }
 
     Console.WriteLine();
-    Console.WriteLine("| scenario | activities per run | runs | median activities/s | goal |");
-    Console.WriteLine("|---|---|---|---|---|");
-    Console.WriteLine($"| sequential (one orchestration, one activity at a time) | {sequential} | {runs} | {sequentialRate:0} | ≥ 100 |");
-    Console.WriteLine($"| fan-out / fan-in (one orchestration, all at once) | {fanOut} | {runs} | {fanOutRate:0} | ≥ 1,000 |");
+    report.ForEach(Console.WriteLine);
     Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}");
 }
 finally
@@ -43,59 +37,15 @@ finally
     await azurite.DisposeAsync();
 }
 
-static async Task<double> MeasureAsync(DurableTaskClient client, string orchestrator, int activities, int runs)
+/// <summary>Medians and ranges of a benchmark's timed runs.</summary>
+internal static class Stats
 {
-    await RunOnceAsync(client, orchestrator, Math.Max(10, activities / 10));
-    var rates = new List<double>();
-    for (var run = 0; run < runs; run++)
+    public static double Median(IReadOnlyList<double> values)
     {
-        var elapsed = await RunOnceAsync(client, orchestrator, activities);
-        rates.Add(activities / elapsed.TotalSeconds);
-        Console.WriteLine($"{orchestrator}: {activities} activities in {elapsed.TotalSeconds:0.00} s = {activities / elapsed.TotalSeconds:0} activities/s");
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    rates.Sort();
-    return rates[rates.Count / 2];
-}
-
-static async Task<TimeSpan> RunOnceAsync(DurableTaskClient client, string orchestrator, int activities)
-{
-    var watch = Stopwatch.StartNew();
-    var id = await client.ScheduleNewOrchestrationInstanceAsync(orchestrator, activities);
-    var metadata = await client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true);
-    watch.Stop();
-    if (metadata.RuntimeStatus != OrchestrationRuntimeStatus.Completed || metadata.ReadOutputAs<int>() != activities)
-    {
-        throw new InvalidOperationException($"{orchestrator} ended {metadata.RuntimeStatus}: {metadata.FailureDetails?.ErrorMessage}");
-    }
-
-    return watch.Elapsed;
-}
-
-/// <summary>The benchmark's functions: an activity that does no work, so the engine's own cost is what is measured.</summary>
-public static class BenchFunctions
-{
-    [Function(nameof(Sequential))]
-    public static async Task<int> Sequential([OrchestrationTrigger] TaskOrchestrationContext context)
-    {
-        var count = context.GetInput<int>();
-        var done = 0;
-        for (var i = 0; i < count; i++)
-        {
-            done += await context.CallActivityAsync<int>(nameof(One), i);
-        }
-
-        return done;
-    }
-
-    [Function(nameof(FanOut))]
-    public static async Task<int> FanOut([OrchestrationTrigger] TaskOrchestrationContext context)
-    {
-        var count = context.GetInput<int>();
-        var results = await Task.WhenAll(Enumerable.Range(0, count).Select(i => context.CallActivityAsync<int>(nameof(One), i)));
-        return results.Sum();
-    }
-
-    [Function(nameof(One))]
-    public static int One([ActivityTrigger] int index) => index >= 0 ? 1 : 0;
+    public static string Range(IEnumerable<double> values, string format) =>
+        string.Join(", ", values.Select(v => v.ToString(format, CultureInfo.InvariantCulture)));
 }

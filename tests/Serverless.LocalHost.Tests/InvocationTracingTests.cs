@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Serverless.LocalHost.Tests.Functions;
 using Serverless.Testing;
@@ -11,21 +10,14 @@ public sealed class InvocationTracingTests
     [Fact]
     public async Task Invocation_EachOne_RecordsASpanWithFunctionNameAndOutcome()
     {
-        var spans = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == "Microsoft.Azure.Functions.Worker",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spans = new InvocationSpans();
         await using var host = await TestFunctionsHost.StartAsync([typeof(HttpFunctions)]);
 
         (await host.Http.GetAsync("api/ping")).Dispose();
         (await host.Http.GetAsync("api/broken")).Dispose();
 
-        var ping = Assert.Single(spans, s => Equals(s.GetTagItem("faas.name"), "Ping"));
-        var broken = Assert.Single(spans, s => Equals(s.GetTagItem("faas.name"), "Broken"));
+        var ping = Assert.Single(spans.Of("Ping"));
+        var broken = Assert.Single(spans.Of("Broken"));
         Assert.Equal("http", ping.GetTagItem("faas.trigger"));
         Assert.NotNull(ping.GetTagItem("faas.invocation_id"));
         Assert.Equal(ActivityStatusCode.Unset, ping.Status);

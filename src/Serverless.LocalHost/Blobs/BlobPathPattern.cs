@@ -44,7 +44,8 @@ internal sealed partial class BlobPathPattern
         var blobPattern = slash < 0 ? string.Empty : path[(slash + 1)..];
         if (!BlobNameRules.IsValidContainerName(container))
         {
-            throw new FormatException($"blob path '{path}': '{container}' is not a valid container name (3-63 lowercase letters, digits and single dashes).");
+            throw new FormatException(
+                $"blob path '{path}': '{container}' is not a valid container name (3-63 lowercase letters, digits and single dashes).");
         }
 
         var names = new List<string>();

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.LargePayloadPurge.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.LocalHost.Hosting;
 using Serverless.LocalHost.Http;
@@ -21,7 +22,7 @@ internal sealed class DurableClientBinding(IServiceProvider services) : IInputBi
     private const string BoundClientType = "Microsoft.Azure.Functions.Worker.FunctionsDurableTaskClient";
 
     private static readonly Lazy<ConstructorInfo?> BoundClient = new(() => typeof(DurableClientAttribute).Assembly.GetType(BoundClientType)?
-        .GetConstructor([typeof(DurableTaskClient), typeof(string), typeof(string), typeof(Microsoft.DurableTask.LargePayloadPurge.Abstractions.ILargePayloadPurgeClient)]));
+        .GetConstructor([typeof(DurableTaskClient), typeof(string), typeof(string), typeof(ILargePayloadPurgeClient)]));
 
     public ParameterBinder? TryCreate(ParameterInfo parameter)
     {
@@ -32,17 +33,20 @@ internal sealed class DurableClientBinding(IServiceProvider services) : IInputBi
 
         if (parameter.ParameterType != typeof(DurableTaskClient))
         {
-            throw new FunctionIndexingException($"Parameter '{parameter.Name}': [DurableClient] binds to DurableTaskClient, not {parameter.ParameterType.Name}.");
+            throw new FunctionIndexingException(
+                $"Parameter '{parameter.Name}': [DurableClient] binds to DurableTaskClient, not {parameter.ParameterType.Name}.");
         }
 
         var hub = services.GetRequiredService<DurableTaskHub>();
         if (attribute.TaskHub is { Length: > 0 } other && !string.Equals(other, hub.Name, StringComparison.OrdinalIgnoreCase))
         {
-            throw new FunctionIndexingException($"Parameter '{parameter.Name}': [DurableClient(TaskHub = \"{other}\")] names another task hub; the local host serves '{hub.Name}' only.");
+            throw new FunctionIndexingException(
+                $"Parameter '{parameter.Name}': [DurableClient(TaskHub = \"{other}\")] names another task hub; the local host serves '{hub.Name}' only.");
         }
 
         var constructor = BoundClient.Value ?? throw new FunctionIndexingException(
-            $"Parameter '{parameter.Name}': this version of the Durable extension has no {BoundClientType}(DurableTaskClient, string, string, ILargePayloadPurgeClient); the local host cannot bind [DurableClient].");
+            $"Parameter '{parameter.Name}': this version of the Durable extension has no {BoundClientType}"
+            + "(DurableTaskClient, string, string, ILargePayloadPurgeClient); the local host cannot bind [DurableClient].");
         var inner = services.GetRequiredService<LocalDurableTaskClient>();
         var keys = services.GetRequiredService<FunctionKeys>();
         var endpoint = services.GetRequiredService<LocalHttpEndpoint>();
@@ -50,7 +54,8 @@ internal sealed class DurableClientBinding(IServiceProvider services) : IInputBi
         return async (context, _) =>
         {
             await keys.LoadAsync(context.CancellationToken);
-            var query = $"taskHub={Uri.EscapeDataString(hub.Name)}&connection={Uri.EscapeDataString(connection)}&code={Uri.EscapeDataString(keys.SystemKey(FunctionKeys.DurableTaskExtension))}";
+            var code = keys.SystemKey(FunctionKeys.DurableTaskExtension);
+            var query = $"taskHub={Uri.EscapeDataString(hub.Name)}&connection={Uri.EscapeDataString(connection)}&code={Uri.EscapeDataString(code)}";
             var baseUrl = endpoint.BaseAddress is { } address ? $"{address.GetLeftPart(UriPartial.Authority)}/{DurableHttpApi.RoutePrefix}" : null;
             return constructor.Invoke([inner, query, baseUrl, null]);
         };

@@ -93,7 +93,8 @@ internal sealed class DurableHttpApi(IServiceProvider services, FunctionKeys key
         {
             if (!Enum.TryParse<OrchestrationRuntimeStatus>(status, ignoreCase: true, out var value))
             {
-                await HttpHost.WriteProblemAsync(http, HttpStatusCode.BadRequest, $"runtimeStatus '{status}' is not one of Pending, Running, Completed, Failed, Terminated, Suspended.");
+                await HttpHost.WriteProblemAsync(http, HttpStatusCode.BadRequest,
+                    $"runtimeStatus '{status}' is not one of Pending, Running, Completed, Failed, Terminated, Suspended.");
                 return;
             }
 
@@ -185,7 +186,8 @@ internal sealed class DurableHttpApi(IServiceProvider services, FunctionKeys key
 
         if (!metadata.IsCompleted)
         {
-            await HttpHost.WriteProblemAsync(http, HttpStatusCode.BadRequest, $"Instance '{instanceId}' is {metadata.RuntimeStatus}; only completed, failed or terminated instances can be purged.");
+            await HttpHost.WriteProblemAsync(http, HttpStatusCode.BadRequest,
+                $"Instance '{instanceId}' is {metadata.RuntimeStatus}; only completed, failed or terminated instances can be purged.");
             return;
         }
 
@@ -200,7 +202,8 @@ internal sealed class DurableHttpApi(IServiceProvider services, FunctionKeys key
             return true;
         }
 
-        await HttpHost.WriteProblemAsync(http, HttpStatusCode.Unauthorized, "The Durable HTTP API needs the durabletask_extension system key (it is in the status URLs) or the master key.");
+        await HttpHost.WriteProblemAsync(http, HttpStatusCode.Unauthorized,
+            "The Durable HTTP API needs the durabletask_extension system key (it is in the status URLs) or the master key.");
         return false;
     }
 
@@ -220,7 +223,8 @@ internal sealed class DurableHttpApi(IServiceProvider services, FunctionKeys key
         var metadata = await FindAsync(http, instanceId);
         if (metadata is { IsCompleted: true })
         {
-            await HttpHost.WriteProblemAsync(http, HttpStatusCode.Gone, $"Instance '{instanceId}' has already {metadata.RuntimeStatus.ToString().ToLowerInvariant()}.");
+            await HttpHost.WriteProblemAsync(http, HttpStatusCode.Gone,
+                $"Instance '{instanceId}' has already {metadata.RuntimeStatus.ToString().ToLowerInvariant()}.");
             return null;
         }
 

@@ -51,7 +51,8 @@ public sealed class DurableOptions
 
     /// <summary>
     /// This host's name in partition leases; it must differ between hosts that share a task hub. Defaults to the
-    /// machine name and process id, so two hosts on one machine never take each other for themselves.
+    /// machine name and HTTP port (the process id when the port is picked at random): two hosts on one machine never
+    /// take each other for themselves, and a host restarted on its port takes its own partitions back at once.
     /// </summary>
     public string? WorkerId { get; set; }
 }

@@ -17,7 +17,8 @@ internal static class DurableServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        services.AddSingleton(_ => new TriggerKind(typeof(OrchestrationTriggerAttribute), "orchestrationTrigger", [typeof(TaskOrchestrationContext)], (_, _) => []));
+        services.AddSingleton(_ => new TriggerKind(typeof(OrchestrationTriggerAttribute),
+            "orchestrationTrigger", [typeof(TaskOrchestrationContext)], (_, _) => []));
         services.AddSingleton(_ => new TriggerKind(typeof(ActivityTriggerAttribute), "activityTrigger", [], (_, _) => ["instanceId"]));
         services.AddSingleton<IInputBindingProvider, DurableClientBinding>();
 

@@ -21,11 +21,14 @@ internal sealed partial class DurableTaskHub
 
     private readonly Lazy<Task<AzureStorageOrchestrationService>> _service;
 
-    public DurableTaskHub(IConfiguration configuration, IOptions<DurableOptions> options, ILoggerFactory loggerFactory)
+    public DurableTaskHub(
+        IConfiguration configuration, IOptions<DurableOptions> options, IOptions<LocalHostOptions> host, ILoggerFactory loggerFactory)
     {
         var durable = configuration.GetSection(Section);
         Name = HubName(configuration, durable["hubName"] ?? "TestHubName");
-        ConnectionName = durable["storageProvider:connectionName"] ?? durable["storageProvider:connectionStringName"] ?? StorageClientFactory.DefaultConnectionName;
+        ConnectionName = durable["storageProvider:connectionName"]
+            ?? durable["storageProvider:connectionStringName"]
+            ?? StorageClientFactory.DefaultConnectionName;
         var connectionString = configuration[ConnectionName] ?? configuration.GetConnectionString(ConnectionName);
         if (string.IsNullOrWhiteSpace(connectionString))
         {
@@ -39,7 +42,7 @@ internal sealed partial class DurableTaskHub
             TaskHubName = Name,
             StorageAccountClientProvider = new StorageAccountClientProvider(connectionString),
             LoggerFactory = loggerFactory,
-            WorkerId = local.WorkerId ?? $"{Environment.MachineName}-{Environment.ProcessId}",
+            WorkerId = local.WorkerId ?? DefaultWorkerId(host.Value.Http.Port),
             PartitionCount = local.PartitionCount,
             MaxQueuePollingInterval = local.MaxQueuePollingInterval,
             ControlQueueVisibilityTimeout = local.MessageVisibilityTimeout,
@@ -76,13 +79,22 @@ internal sealed partial class DurableTaskHub
         return service;
     }
 
+    /// <summary>
+    /// The machine and the HTTP port: hosts on one machine listen on different ports, so they differ, and a host
+    /// restarted on its port is the same worker, which takes its partitions back at once instead of waiting for their
+    /// leases to lapse. With a port picked at random (0), the process id.
+    /// </summary>
+    private static string DefaultWorkerId(int port) =>
+        string.Create(CultureInfo.InvariantCulture, $"{Environment.MachineName}-{(port == 0 ? $"pid{Environment.ProcessId}" : port)}");
+
     private static string HubName(IConfiguration configuration, string expression)
     {
         var name = AppSettings.Resolve(configuration, expression, "host.json extensions:durableTask:hubName");
         return HubNamePattern().IsMatch(name)
             ? name
             : throw new InvalidOperationException(
-                $"host.json extensions:durableTask:hubName ('{expression}') is '{name}': a task hub name on Azure Storage is 3-45 letters and digits, starting with a letter.");
+                $"host.json extensions:durableTask:hubName ('{expression}') is '{name}': "
+                + "a task hub name on Azure Storage is 3-45 letters and digits, starting with a letter.");
     }
 
     private static int Limit(IConfiguration durable, string key) =>

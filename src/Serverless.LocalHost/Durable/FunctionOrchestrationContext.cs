@@ -55,7 +55,8 @@ internal sealed class FunctionOrchestrationContext(TaskOrchestrationContext inne
 
     public override void SetCustomStatus(object? customStatus) => inner.SetCustomStatus(customStatus);
 
-    public override void ContinueAsNew(object? newInput = null, bool preserveUnprocessedEvents = true) => inner.ContinueAsNew(newInput, preserveUnprocessedEvents);
+    public override void ContinueAsNew(object? newInput = null, bool preserveUnprocessedEvents = true) =>
+        inner.ContinueAsNew(newInput, preserveUnprocessedEvents);
 
     public override Guid NewGuid() => inner.NewGuid();
 }

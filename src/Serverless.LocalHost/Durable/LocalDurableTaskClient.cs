@@ -60,13 +60,15 @@ internal sealed class LocalDurableTaskClient(DurableTaskHub hub, IOptions<Durabl
         }
         catch (OrchestrationAlreadyExistsException ex)
         {
-            throw new OrchestrationAlreadyExistsException($"Orchestration instance '{instance.InstanceId}' exists already and has not finished: {ex.Message}");
+            throw new OrchestrationAlreadyExistsException(
+                $"Orchestration instance '{instance.InstanceId}' exists already and has not finished: {ex.Message}");
         }
 
         return instance.InstanceId;
     }
 
-    public override Task RaiseEventAsync(string instanceId, string eventName, object? eventPayload = null, CancellationToken cancellation = default) =>
+    public override Task RaiseEventAsync(
+        string instanceId, string eventName, object? eventPayload = null, CancellationToken cancellation = default) =>
         SendAsync(instanceId, new EventRaisedEvent(-1, Converter.Serialize(eventPayload)) { Name = eventName }, cancellation);
 
     public override Task SuspendInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellation = default) =>
@@ -75,14 +77,16 @@ internal sealed class LocalDurableTaskClient(DurableTaskHub hub, IOptions<Durabl
     public override Task ResumeInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellation = default) =>
         SendAsync(instanceId, new ExecutionResumedEvent(-1, reason), cancellation);
 
-    public override async Task TerminateInstanceAsync(string instanceId, TerminateInstanceOptions? options = null, CancellationToken cancellation = default)
+    public override async Task TerminateInstanceAsync(
+        string instanceId, TerminateInstanceOptions? options = null, CancellationToken cancellation = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
         cancellation.ThrowIfCancellationRequested();
         await (await ServiceAsync()).ForceTerminateTaskOrchestrationAsync(instanceId, Converter.Serialize(options?.Output));
     }
 
-    public override async Task<OrchestrationMetadata?> GetInstancesAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
+    public override async Task<OrchestrationMetadata?> GetInstancesAsync(
+        string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
         cancellation.ThrowIfCancellationRequested();
@@ -109,13 +113,16 @@ internal sealed class LocalDurableTaskClient(DurableTaskHub hub, IOptions<Durabl
                 result.ContinuationToken);
         });
 
-    public override Task<OrchestrationMetadata> WaitForInstanceStartAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default) =>
+    public override Task<OrchestrationMetadata> WaitForInstanceStartAsync(
+        string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default) =>
         WaitAsync(instanceId, getInputsAndOutputs, m => m.RuntimeStatus != OrchestrationRuntimeStatus.Pending, cancellation);
 
-    public override Task<OrchestrationMetadata> WaitForInstanceCompletionAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default) =>
+    public override Task<OrchestrationMetadata> WaitForInstanceCompletionAsync(
+        string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default) =>
         WaitAsync(instanceId, getInputsAndOutputs, m => m.IsCompleted, cancellation);
 
-    public override async Task<PurgeResult> PurgeInstanceAsync(string instanceId, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
+    public override async Task<PurgeResult> PurgeInstanceAsync(
+        string instanceId, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
     {
         var instance = await GetInstancesAsync(instanceId, cancellation: cancellation);
         if (instance is null)
@@ -125,14 +132,16 @@ internal sealed class LocalDurableTaskClient(DurableTaskHub hub, IOptions<Durabl
 
         if (!instance.IsCompleted)
         {
-            throw new InvalidOperationException($"Instance '{instanceId}' is {instance.RuntimeStatus}: only completed, failed or terminated instances can be purged.");
+            throw new InvalidOperationException(
+                $"Instance '{instanceId}' is {instance.RuntimeStatus}: only completed, failed or terminated instances can be purged.");
         }
 
         var purged = await ((IOrchestrationServicePurgeClient)await ServiceAsync()).PurgeInstanceStateAsync(instanceId);
         return new PurgeResult(purged.DeletedInstanceCount);
     }
 
-    public override async Task<PurgeResult> PurgeAllInstancesAsync(PurgeInstancesFilter filter, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
+    public override async Task<PurgeResult> PurgeAllInstancesAsync(
+        PurgeInstancesFilter filter, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var purged = await ((IOrchestrationServicePurgeClient)await ServiceAsync()).PurgeInstanceStateAsync(new PurgeInstanceFilter(
@@ -166,7 +175,8 @@ internal sealed class LocalDurableTaskClient(DurableTaskHub hub, IOptions<Durabl
         });
     }
 
-    private async Task<OrchestrationMetadata> WaitAsync(string instanceId, bool getInputsAndOutputs, Func<OrchestrationMetadata, bool> done, CancellationToken cancellation)
+    private async Task<OrchestrationMetadata> WaitAsync(
+        string instanceId, bool getInputsAndOutputs, Func<OrchestrationMetadata, bool> done, CancellationToken cancellation)
     {
         while (true)
         {
@@ -215,5 +225,6 @@ internal sealed class LocalDurableTaskClient(DurableTaskHub hub, IOptions<Durabl
     }
 
     private static TaskFailureDetails ToDetails(FailureDetails failure) =>
-        new(failure.ErrorType, failure.ErrorMessage, failure.StackTrace, failure.InnerFailure is { } inner ? ToDetails(inner) : null, failure.Properties);
+        new(failure.ErrorType, failure.ErrorMessage, failure.StackTrace,
+            failure.InnerFailure is { } inner ? ToDetails(inner) : null, failure.Properties);
 }

@@ -27,7 +27,8 @@ internal sealed partial class HostStorage
 
     public string HostId { get; }
 
-    public async Task<BlobClient> GetBlobAsync(string path) => (await _container.Value).GetBlobClient($"{path.Replace("{hostId}", HostId, StringComparison.Ordinal)}");
+    public async Task<BlobClient> GetBlobAsync(string path) => (await _container.Value).GetBlobClient(
+        $"{path.Replace("{hostId}", HostId, StringComparison.Ordinal)}");
 
     /// <summary>A container of the host's storage account, created when missing.</summary>
     public static async Task<BlobContainerClient> CreateAsync(StorageClientFactory clients, string name)

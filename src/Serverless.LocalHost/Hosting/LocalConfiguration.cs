@@ -61,7 +61,8 @@ internal static class LocalConfiguration
         var root = document.RootElement;
         if (root.TryGetProperty("IsEncrypted", out var encrypted) && encrypted.ValueKind == JsonValueKind.True)
         {
-            throw new InvalidOperationException($"{path}: encrypted settings (IsEncrypted: true) are not supported by the local runtime; decrypt them with 'func settings decrypt'.");
+            throw new InvalidOperationException(
+                $"{path}: encrypted settings (IsEncrypted: true) are not supported by the local runtime; decrypt them with 'func settings decrypt'.");
         }
 
         if (root.TryGetProperty("Values", out var values) && values.ValueKind == JsonValueKind.Object)

@@ -129,7 +129,8 @@ internal sealed class FunctionKeys(StorageClientFactory clients, HostStorage hos
             var content = (await blob.DownloadContentAsync(cancellationToken)).Value.Content;
             return content.ToObjectFromJson<HostSecrets>(Json) is { MasterKey: not null, FunctionKeys: not null } secrets
                 ? secrets
-                : throw new InvalidOperationException($"{blob.BlobContainerName}/{blob.Name} is not a host secrets file; delete it to have new keys generated.");
+                : throw new InvalidOperationException(
+                    $"{blob.BlobContainerName}/{blob.Name} is not a host secrets file; delete it to have new keys generated.");
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
@@ -155,7 +156,8 @@ internal sealed class FunctionKeys(StorageClientFactory clients, HostStorage hos
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
-            return await ReadAsync(blob, cancellationToken) ?? throw new InvalidOperationException($"{blob.Name} was written and deleted again while this host started.", ex);
+            return await ReadAsync(blob, cancellationToken) ?? throw new InvalidOperationException(
+                $"{blob.Name} was written and deleted again while this host started.", ex);
         }
     }
 

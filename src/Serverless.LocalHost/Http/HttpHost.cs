@@ -140,7 +140,8 @@ internal sealed class HttpHost(
         var trigger = function.TriggerAs<HttpTriggerAttribute>();
         if (!keys.IsAuthorized(http.Request, trigger.AuthLevel))
         {
-            await WriteProblemAsync(http, HttpStatusCode.Unauthorized, $"Function '{function.Name}' needs a key ({FunctionKeys.HeaderName} header or '{FunctionKeys.QueryName}' query).");
+            await WriteProblemAsync(http, HttpStatusCode.Unauthorized,
+                $"Function '{function.Name}' needs a key ({FunctionKeys.HeaderName} header or '{FunctionKeys.QueryName}' query).");
             return;
         }
 
@@ -153,7 +154,8 @@ internal sealed class HttpHost(
                 await http.Request.Body.CopyToAsync(Stream.Null, http.RequestAborted);
             }
 
-            await WriteProblemAsync(http, HttpStatusCode.RequestEntityTooLarge, $"The request body is over the limit of {options.Value.Http.MaxRequestBodyBytes} bytes.");
+            await WriteProblemAsync(http, HttpStatusCode.RequestEntityTooLarge,
+                $"The request body is over the limit of {options.Value.Http.MaxRequestBodyBytes} bytes.");
             return;
         }
 
@@ -312,8 +314,7 @@ internal sealed class HttpHost(
         {
             var where = function.Trigger switch
             {
-                HttpTriggerAttribute http =>
-                    $"[{(http.Methods is { Length: > 0 } m ? string.Join(",", m.Select(x => x.ToUpperInvariant())) : "GET,POST,PUT,DELETE,HEAD,PATCH,OPTIONS")}] {baseAddress}/{routes[function]}",
+                HttpTriggerAttribute http => $"[{Methods(http)}] {baseAddress}/{routes[function]}",
                 BlobTriggerAttribute => $"{function.BindingType} ({blobs.PatternOf(function)})",
                 TimerTriggerAttribute timer => $"{function.BindingType} ({timer.Schedule})",
                 _ => function.BindingType,
@@ -323,6 +324,9 @@ internal sealed class HttpHost(
 
         return block.ToString();
     }
+
+    private static string Methods(HttpTriggerAttribute http) =>
+        http.Methods is { Length: > 0 } methods ? string.Join(",", methods.Select(m => m.ToUpperInvariant())) : "GET,POST,PUT,DELETE,HEAD,PATCH,OPTIONS";
 
     /// <summary>The inner web app lives inside the Functions host: it must not take Ctrl+C or print its own start-up lines.</summary>
     private sealed class HostedLifetime : IHostLifetime

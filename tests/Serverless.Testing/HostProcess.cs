@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Serverless.LocalHost.Tests;
+namespace Serverless.Testing;
 
 /// <summary>
-/// The test app (<c>tests/Serverless.LocalHost.TestApp</c>) on the local host in a process of its own, so a test can
-/// kill it as a crash does (SIGKILL: no shutdown, nothing released) and start another.
+/// The test app (<c>tests/Serverless.LocalHost.TestApp</c>) on the local host in a process of its own, so a test or a
+/// benchmark can kill it as a crash does (SIGKILL: no shutdown, nothing released) and start another.
 /// </summary>
-internal sealed class HostProcess : IAsyncDisposable
+public sealed class HostProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
@@ -82,15 +82,14 @@ internal sealed class HostProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    /// <summary>The test app's build output, beside this test assembly's (same configuration).</summary>
+    /// <summary>The test app's build output, in the configuration and framework of the calling program's own.</summary>
     private static string AppPath()
     {
         var ours = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
         var framework = Path.GetFileName(ours);
         var configuration = Path.GetFileName(Path.GetDirectoryName(ours)!);
-        var tests = Path.GetFullPath(Path.Combine(ours, "..", "..", "..", ".."));
-        var app = Path.Combine(tests, "Serverless.LocalHost.TestApp", "bin", configuration, framework, "Serverless.LocalHost.TestApp.dll");
-        return File.Exists(app) ? app : throw new FileNotFoundException($"The test app is not built at {app}.", app);
+        var app = Path.Combine(RepositoryPaths.Root(), "tests", "Serverless.LocalHost.TestApp", "bin", configuration, framework, "Serverless.LocalHost.TestApp.dll");
+        return File.Exists(app) ? app : throw new FileNotFoundException($"The test app is not built at {app}; build the solution first.", app);
     }
 
     private void Append(string? line)
