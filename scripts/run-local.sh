@@ -10,7 +10,11 @@ smoke=false
 [ "${1:-}" = "--smoke" ] && smoke=true
 base=http://127.0.0.1:7071
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -f "${log:-}"; }
+# The host stops first (it releases its Durable leases in Azurite), then Azurite.
+cleanup() {
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; wait "${pids[i]}" 2>/dev/null || true; done
+  rm -f "${log:-}"
+}
 trap cleanup EXIT INT TERM
 
 if [ ! -f node_modules/azurite/package.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -26,7 +30,7 @@ else
   pids+=($!)
 fi
 
-dotnet build src/Serverless.LocalHost -c Release -v q -nologo
+dotnet build src/Serverless.LocalHost -c Release -v q -nologo -clp:ErrorsOnly   # NU1603 (a newer patch served) is expected
 log=$(mktemp)
 dotnet src/Serverless.LocalHost/bin/Release/net10.0/Serverless.LocalHost.dll > >(tee "$log") 2>&1 &
 pids+=($!)

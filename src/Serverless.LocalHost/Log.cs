@@ -53,6 +53,9 @@ internal static partial class Log
     [LoggerMessage(1400, LogLevel.Information, "Durable task hub '{TaskHub}' on the Azure Storage provider: worker {WorkerId}, {Partitions} partitions, {Orchestrators} orchestrators, {Activities} activities")]
     public static partial void DurableStarted(ILogger logger, string taskHub, string workerId, int partitions, int orchestrators, int activities);
 
+    [LoggerMessage(1402, LogLevel.Warning, "The Durable worker did not stop within the shutdown timeout; work in flight runs again on the next host")]
+    public static partial void DurableStopCutOff(ILogger logger);
+
     [LoggerMessage(1401, LogLevel.Error, "An error occurred while executing the orchestrator function '{FunctionName}' (instance {InstanceId})")]
     public static partial void OrchestratorFailed(ILogger logger, Exception exception, string functionName, string instanceId);
 }

@@ -250,6 +250,24 @@ public sealed class DurableIntegrationTests(AzuriteFixture azurite) : IAsyncLife
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
 
+    [Fact]
+    public async Task StatusUrl_SavedBeforeARestart_StillOpensAfterIt()
+    {
+        await _host.DisposeAsync();
+        _host = await StartHostAsync(durableKey: string.Empty);
+        var statusUrl = (await StartOverHttpAsync(nameof(DurableOrchestrators.WaitsForever), 0)).GetProperty("statusQueryGetUri").GetString()!;
+        await _host.DisposeAsync();
+
+        _host = await StartHostAsync(durableKey: string.Empty);
+        using var status = await _host.Http.GetAsync(RebasedOn(statusUrl, _host.Http.BaseAddress!));
+
+        Assert.Equal(HttpStatusCode.Accepted, status.StatusCode);
+        Assert.DoesNotContain(TestFunctionsHost.DurableKey, statusUrl, StringComparison.Ordinal);
+    }
+
+    /// <summary>The same path and query on another port (each test host listens on a free one).</summary>
+    private static Uri RebasedOn(string url, Uri host) => new(host, new Uri(url).PathAndQuery);
+
     /// <summary>Starts an orchestration through an HTTP function, as an app does; the payload of its status URLs.</summary>
     private async Task<JsonElement> StartOverHttpAsync(string orchestrator, int input)
     {
@@ -274,7 +292,7 @@ public sealed class DurableIntegrationTests(AzuriteFixture azurite) : IAsyncLife
     private async Task WaitForStatusAsync(string id, OrchestrationRuntimeStatus status) =>
         await Eventually.PollAsync(async () => (await Client.GetInstanceAsync(id))!.RuntimeStatus, s => s == status, Patience, $"status {status}");
 
-    private Task<TestFunctionsHost> StartHostAsync() =>
+    private Task<TestFunctionsHost> StartHostAsync(string? durableKey = TestFunctionsHost.DurableKey) =>
         TestFunctionsHost.StartAsync(
             [typeof(DurableOrchestrators), typeof(DurableActivities)],
             new Dictionary<string, string?>
@@ -282,6 +300,8 @@ public sealed class DurableIntegrationTests(AzuriteFixture azurite) : IAsyncLife
                 ["AzureWebJobsStorage"] = azurite.ConnectionString,
                 ["AzureFunctionsJobHost:extensions:durableTask:hubName"] = _hub,
                 ["LocalHost:Durable:MaxQueuePollingInterval"] = "00:00:00.500",
+                ["LocalHost:Keys:DurableTaskExtension"] = durableKey,
+                ["LocalHost:HostId"] = _hub.ToLowerInvariant(),
             },
             builder =>
             {

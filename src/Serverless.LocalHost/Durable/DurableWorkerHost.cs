@@ -61,9 +61,17 @@ internal sealed class DurableWorkerHost(
         await _stopping.CancelAsync();
         if (_worker is not null)
         {
-            // Lets episodes and activities in flight finish; what the shutdown timeout cuts off is taken again by the
-            // next host once its messages become visible.
-            await _worker.StopAsync(isForced: false).WaitAsync(cancellationToken);
+            // Lets episodes and activities in flight finish and releases the partitions; what the shutdown timeout
+            // cuts off (or an unreachable storage keeps from finishing) is taken again by the next host once its
+            // messages become visible and its leases lapse.
+            try
+            {
+                await _worker.StopAsync(isForced: false).WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                Log.DurableStopCutOff(logger);
+            }
         }
     }
 
