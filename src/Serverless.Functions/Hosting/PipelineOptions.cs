@@ -49,9 +49,20 @@ public sealed class PipelineOptions
     [Range(1, 3650)]
     public int RetrainMaxModelAgeDays { get; set; } = 30;
 
-    /// <summary>The retrain schedule retrains when a column of the latest scored batch drifted past this PSI (0.25: shifted).</summary>
-    [Range(0.01, 10)]
-    public double RetrainPsiThreshold { get; set; } = 0.25;
+    /// <summary>A column's drift is moderate from this PSI on (when the test finds it significant).</summary>
+    [Range(0.001, 10)]
+    public double DriftPsiModerate { get; set; } = 0.1;
+
+    /// <summary>A column's drift is major from this PSI on (when significant); the retrain schedule acts on major drift.</summary>
+    [Range(0.001, 10)]
+    public double DriftPsiMajor { get; set; } = 0.25;
+
+    /// <summary>A drift test (KS for numbers, chi-square for categories) is significant under this p-value.</summary>
+    [Range(1e-12, 0.5)]
+    public double DriftPValue { get; set; } = 0.01;
+
+    /// <summary>The thresholds as the drift detector takes them.</summary>
+    public Serverless.Pipeline.Monitoring.DriftThresholds DriftThresholds => new(DriftPsiModerate, DriftPsiMajor, DriftPValue);
 }
 
 /// <summary>Telemetry settings, section <c>Telemetry</c>.</summary>

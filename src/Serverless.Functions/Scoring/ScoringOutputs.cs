@@ -69,8 +69,8 @@ public sealed class ScoringOutputs(PipelineStore store, StorageClientFactory cli
 
     /// <summary>
     /// Profiles the batch's model inputs (first <see cref="MonitoredRows"/> rows) against the training snapshot's
-    /// profile and, when the batch carries the label, measures the model on it; keeps the result as the model's latest
-    /// monitoring report.
+    /// profile and, when the batch carries the label, measures the model on it; adds the result to the model's drift
+    /// history and keeps it as the latest report.
     /// </summary>
     public async Task<DriftReport?> MonitorAsync(BlobClient input, ETag etag, LoadedModel model, string file, CancellationToken cancellationToken)
     {
@@ -88,7 +88,7 @@ public sealed class ScoringOutputs(PipelineStore store, StorageClientFactory cli
         IReadOnlyList<ColumnProfile> batch;
         await using (var content = await input.OpenReadAsync(read, cancellationToken))
         {
-            batch = BatchProfiler.Profile(content, version.Signature.Inputs, MonitoredRows);
+            batch = BatchProfiler.Profile(content, version.Signature.Inputs, MonitoredRows, snapshot.Profile);
         }
 
         IReadOnlyDictionary<string, double>? metrics;
@@ -97,8 +97,10 @@ public sealed class ScoringOutputs(PipelineStore store, StorageClientFactory cli
             metrics = model.Batch.Evaluate(content, MonitoredRows);
         }
 
-        var report = new DriftReport(version.Name, version.Version, file, time.GetUtcNow(), DriftDetector.Compare(snapshot.Profile, batch, version.Plan.Label), metrics);
-        await Container.GetBlobClient(DriftReport.BlobName(version.Name)).UploadAsync(BinaryData.FromObjectAsJson(report, PipelineJson.Indented), overwrite: true, cancellationToken);
+        var report = new DriftReport(version.Name, version.Version, file, time.GetUtcNow(), DriftDetector.Compare(snapshot.Profile, batch, version.Plan.Label, options.Value.DriftThresholds), metrics);
+        var json = BinaryData.FromObjectAsJson(report, PipelineJson.Indented);
+        await Container.GetBlobClient(report.HistoryBlobName(etag.ToString())).UploadAsync(json, overwrite: true, cancellationToken);
+        await Container.GetBlobClient(DriftReport.BlobName(version.Name)).UploadAsync(json, overwrite: true, cancellationToken);
         return report;
     }
 }

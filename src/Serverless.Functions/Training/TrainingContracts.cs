@@ -181,11 +181,22 @@ public sealed record TrainingProgress(string Stage, int TrialsDone, int TrialsPl
 public sealed record TrainingResult(string Model, int Version, bool Promoted, string PromotionReason, string SnapshotId, TrialConfiguration Chosen, IReadOnlyDictionary<string, double> Metrics, int Trials, int TrialsStopped, int TrialsFailed, string Report);
 
 /// <summary>
-/// The monitoring of a model's latest scored batch, kept at <see cref="BlobName"/> in the scoring output container:
-/// its drift from the training data, and the model's metrics on it when the batch carried the label.
+/// The monitoring of one scored batch, kept in its model's history (<see cref="HistoryPrefix"/>) and, for the latest,
+/// at <see cref="BlobName"/> in the scoring output container: its drift from the training data, and the model's metrics
+/// on it when the batch carried the label.
 /// </summary>
 public sealed record DriftReport(string Model, int Version, string Input, DateTimeOffset MeasuredAt, IReadOnlyList<Serverless.Pipeline.Monitoring.ColumnDrift> Drift, IReadOnlyDictionary<string, double>? Metrics)
 {
     /// <summary>Where a model's latest report is (model names cannot start with '_', so no input folder collides).</summary>
     public static string BlobName(string model) => $"_monitoring/{model}/drift.json";
+
+    /// <summary>Where every report of a model is kept, one per scored batch, in the order they were measured.</summary>
+    public static string HistoryPrefix(string model) => $"_monitoring/{model}/history/";
+
+    /// <summary>This report's place in its model's history: the time it was measured, then a hash of the input and its ETag.</summary>
+    public string HistoryBlobName(string inputETag)
+    {
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{Input}|{inputETag}")))[..12];
+        return $"{HistoryPrefix(Model)}{MeasuredAt.UtcDateTime:yyyyMMdd'T'HHmmssfff'Z'}-{hash}.json";
+    }
 }

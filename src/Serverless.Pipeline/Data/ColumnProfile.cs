@@ -18,6 +18,9 @@ public sealed record ColumnProfile(
 {
     /// <summary>For numbers: 101 quantiles (0%, 1%, …, 100%) of the column, a compact CDF for drift tests.</summary>
     public IReadOnlyList<double>? Sketch { get; init; }
+
+    /// <summary>The buckets drift is measured in, with this profile's counts (null for text and dates).</summary>
+    public DriftBins? Bins { get; init; }
 }
 
 /// <summary>Equal-width bins: <c>Edges</c> has one more entry than <c>Counts</c>.</summary>
@@ -28,18 +31,20 @@ public sealed record ValueCount(string Value, long Count);
 
 /// <summary>
 /// Accumulates a column's profile in one pass with memory bounded whatever the row count: Welford's mean and
-/// variance, exact distinct counts up to a cap, a seeded reservoir sample for quantiles and the histogram.
+/// variance, exact distinct counts up to a cap, a seeded reservoir sample for quantiles and the histogram. Given the
+/// training profile's <see cref="DriftBins"/>, it counts every value into those same buckets (a scoring batch).
 /// </summary>
-internal sealed class ColumnProfiler(string name, ColumnKind kind, int seed)
+internal sealed class ColumnProfiler(string name, ColumnKind kind, int seed, DriftBins? reference = null)
 {
     private const int DistinctCap = 100_000;
-    private const int ReservoirSize = 10_000;
+    internal const int ReservoirSize = 10_000;
     private const int Bins = 20;
     private static readonly (string Name, double P)[] QuantilePoints = [("p01", 0.01), ("p05", 0.05), ("p25", 0.25), ("p50", 0.5), ("p75", 0.75), ("p95", 0.95), ("p99", 0.99)];
 
     private readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
     private readonly List<double> _reservoir = [];
     private readonly Random _random = new(seed);
+    private readonly long[]? _binCounts = reference?.Upper is not null ? new long[reference.Counts.Count] : null;
     private bool _distinctOverflow;
     private long _count;
     private long _missing;
@@ -108,6 +113,20 @@ internal sealed class ColumnProfiler(string name, ColumnKind kind, int seed)
             top)
         {
             Sketch = hasNumbers && kind == ColumnKind.Numeric ? [.. Enumerable.Range(0, 101).Select(i => Quantile(sorted, i / 100.0))] : null,
+            Bins = BuildBins(sorted),
+        };
+    }
+
+    private DriftBins? BuildBins(double[] sorted)
+    {
+        var present = _count - _missing;
+        return reference switch
+        {
+            { Upper: not null } => reference with { Counts = _binCounts! },
+            { Levels: not null } => reference.WithLevelCounts(_counts, present),
+            _ when kind is ColumnKind.Numeric or ColumnKind.Boolean && sorted.Length > 0 => DriftBins.ForNumbers(sorted),
+            _ when kind == ColumnKind.Categorical && present > 0 => DriftBins.ForCategories(_counts, present),
+            _ => null,
         };
     }
 
@@ -119,6 +138,11 @@ internal sealed class ColumnProfiler(string name, ColumnKind kind, int seed)
         _m2 += delta * (x - _mean);
         _min = Math.Min(_min, x);
         _max = Math.Max(_max, x);
+        if (_binCounts is not null)
+        {
+            _binCounts[reference!.NumberBin(x)]++;
+        }
+
         if (_reservoir.Count < ReservoirSize)
         {
             _reservoir.Add(x);

@@ -6,12 +6,13 @@ namespace Serverless.Pipeline.Monitoring;
 
 /// <summary>
 /// Profiles a scoring batch's model inputs the way ingestion profiles training data (same profiler, same kinds from the
-/// model's signature), over the first rows of the file, so its drift from the training profile can be measured.
+/// model's signature), over the first rows of the file, counting values into the training profile's drift buckets so
+/// its drift from the training data can be measured.
 /// </summary>
 public static class BatchProfiler
 {
     /// <summary>The profiles of <paramref name="columns"/> over at most <paramref name="maxRows"/> records of a CSV with a header.</summary>
-    public static IReadOnlyList<ColumnProfile> Profile(Stream csv, IReadOnlyList<ColumnSchema> columns, int maxRows)
+    public static IReadOnlyList<ColumnProfile> Profile(Stream csv, IReadOnlyList<ColumnSchema> columns, int maxRows, IReadOnlyList<ColumnProfile>? training = null)
     {
         ArgumentNullException.ThrowIfNull(csv);
         ArgumentNullException.ThrowIfNull(columns);
@@ -19,7 +20,7 @@ public static class BatchProfiler
         using var reader = CsvDataReader.Create(text, new CsvDataReaderOptions { HasHeaders = true });
         var header = Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetName(i).Trim()).ToList();
         var present = columns
-            .Select((c, i) => (Column: c, Index: header.FindIndex(h => string.Equals(h, c.Name, StringComparison.OrdinalIgnoreCase)), Profiler: new ColumnProfiler(c.Name, c.Kind, seed: i + 1)))
+            .Select((c, i) => (Column: c, Index: header.FindIndex(h => string.Equals(h, c.Name, StringComparison.OrdinalIgnoreCase)), Profiler: new ColumnProfiler(c.Name, c.Kind, seed: i + 1, Reference(training, c))))
             .Where(c => c.Index >= 0)
             .ToList();
         for (var row = 0; row < maxRows && reader.Read(); row++)
@@ -32,4 +33,7 @@ public static class BatchProfiler
 
         return [.. present.Select(c => c.Profiler.Build())];
     }
+
+    private static DriftBins? Reference(IReadOnlyList<ColumnProfile>? training, ColumnSchema column) =>
+        training?.FirstOrDefault(t => t.Kind == column.Kind && string.Equals(t.Name, column.Name, StringComparison.OrdinalIgnoreCase))?.Bins;
 }

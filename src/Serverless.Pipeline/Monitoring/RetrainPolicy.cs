@@ -6,11 +6,11 @@ namespace Serverless.Pipeline.Monitoring;
 public sealed record RetrainDecision(bool Retrain, IReadOnlyList<string> Reasons);
 
 /// <summary>
-/// When to retrain: the champion is older than <see cref="MaxModelAge"/>, a feature drifted past
-/// <see cref="PsiThreshold"/> (or <see cref="KsThreshold"/>), or the primary metric decayed by more than
-/// <see cref="MaxRelativeMetricDecay"/> from its value at training.
+/// When to retrain: the champion is older than <see cref="MaxModelAge"/>, a feature's drift is
+/// <see cref="DriftVerdict.Major"/>, or the primary metric decayed by more than <see cref="MaxRelativeMetricDecay"/>
+/// from its value at training.
 /// </summary>
-public sealed record RetrainPolicy(TimeSpan MaxModelAge, double PsiThreshold = 0.25, double KsThreshold = 0.2, double MaxRelativeMetricDecay = 0.05)
+public sealed record RetrainPolicy(TimeSpan MaxModelAge, double MaxRelativeMetricDecay = 0.05)
 {
     /// <summary>Decides from the champion's age, the drift of the latest scoring inputs, and the metric now versus at training.</summary>
     public RetrainDecision Decide(DateTimeOffset trainedAt, DateTimeOffset now, IReadOnlyList<ColumnDrift> drift, double? metricAtTraining, double? metricNow, MetricGoal goal)
@@ -23,11 +23,9 @@ public sealed record RetrainPolicy(TimeSpan MaxModelAge, double PsiThreshold = 0
             reasons.Add($"the model is {age.TotalDays:0.#} days old, over the {MaxModelAge.TotalDays:0.#} allowed");
         }
 
-        foreach (var column in drift.Where(d => d.Psi > PsiThreshold || d.KolmogorovSmirnov > KsThreshold).OrderByDescending(d => d.Psi))
+        foreach (var column in drift.Where(d => d.Verdict == DriftVerdict.Major).OrderByDescending(d => d.Psi))
         {
-            reasons.Add(column.KolmogorovSmirnov is { } ks
-                ? $"column '{column.Column}' drifted (PSI {column.Psi:0.00}, KS {ks:0.00})"
-                : $"column '{column.Column}' drifted (PSI {column.Psi:0.00})");
+            reasons.Add($"column '{column.Column}' drifted (PSI {column.Psi:0.00}, {column.Test} p = {column.PValue:0.###})");
         }
 
         if (metricAtTraining is { } before && metricNow is { } after && before != 0)

@@ -36,7 +36,7 @@ public sealed class RetrainOnSchedule(PipelineStore store, StorageClientFactory 
         ArgumentNullException.ThrowIfNull(client);
         await store.EnsureCreatedAsync(cancellationToken);
         var settings = options.Value;
-        var policy = new RetrainPolicy(TimeSpan.FromDays(settings.RetrainMaxModelAgeDays), settings.RetrainPsiThreshold);
+        var policy = new RetrainPolicy(TimeSpan.FromDays(settings.RetrainMaxModelAgeDays));
         var now = time.GetUtcNow();
         var slot = now.UtcDateTime.ToString("yyyyMMdd'T'HHmm'Z'", CultureInfo.InvariantCulture);
         var (seen, started) = (0, 0);
