@@ -42,6 +42,22 @@ public sealed class TrainingRunsTests
         Assert.Contains("The body must be", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{\"dataset\": \"c.csv\", \"label\": \"y\", \"positiveClas\": \"yes\"}", "positiveClas: not a field of the request; the fields are model, dataset, label, task, ")]
+    [InlineData("{\"dataset\": \"c.csv\", \"label\": \"y\", \"sweep\": {\"sampler\": \"tpe\"}}", "sweep.sampler: 'tpe' is not one of Random, Sobol, Grid, Bayesian.")]
+    [InlineData("{\"dataset\": \"c.csv\", \"label\": \"y\", \"sweep\": {\"maxTrails\": 3}}", "sweep.maxTrails: not a field of sweep; the fields are trainers, searchSpaces, sampler, maxTrials, seed.")]
+    [InlineData("{\"dataset\": \"c.csv\", \"label\": \"y\", \"task\": \"classification\"}", "task: 'classification' is not one of BinaryClassification, MulticlassClassification, Regression.")]
+    public async Task StartTraining_UnknownFieldOrEnumValue_OneLineNamingTheField(string body, string expected)
+    {
+        var response = (TestHttp.Response)await _runs.StartTraining(TestHttp.Request(body), _client.Object, "churn", CancellationToken.None);
+        using var problem = response.ReadJson();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var line = Assert.Single(problem.RootElement.GetProperty("problems").EnumerateArray()).GetString();
+        Assert.StartsWith(expected, line, StringComparison.Ordinal);
+        _client.Verify(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
     [Fact]
     public async Task ApproveRun_MalformedJsonBody_Returns400AndRaisesNoEvent()
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -24,10 +25,10 @@ internal static class HttpAnswers
             : await ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not a model name: 1-63 letters, digits, '-' or '_', starting with a letter or digit.", cancellationToken);
 
     /// <summary>
-    /// The request's JSON body as <typeparamref name="T"/>, or a 400 answer saying what the body must look like
-    /// (<paramref name="shape"/>) when it is not JSON of that shape or is empty. The worker's
-    /// <c>ReadFromJsonAsync</c> reports bad JSON as an <see cref="AggregateException"/> around the
-    /// <see cref="System.Text.Json.JsonException"/> (it continues the serializer's task), so both are read as bad input.
+    /// The request's JSON body as <typeparamref name="T"/> (read with the settings the worker's serializer has,
+    /// <see cref="Serverless.Pipeline.PipelineJson"/>), or a 400 answer: one line per field it does not know or enum value
+    /// it does not take (<see cref="RequestShape"/>), or what the body must look like (<paramref name="shape"/>) when it
+    /// is not JSON of that shape or is empty.
     /// </summary>
     public static async Task<(T? Value, HttpResponseData? Problem)> ReadJsonAsync<T>(HttpRequestData request, string shape, CancellationToken cancellationToken)
         where T : class
@@ -35,7 +36,13 @@ internal static class HttpAnswers
         string? error;
         try
         {
-            var value = await request.ReadFromJsonAsync<T>(cancellationToken);
+            using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            if (RequestShape.Problems<T>(body.RootElement) is { Count: > 0 } problems)
+            {
+                return (null, await ProblemAsync(request, HttpStatusCode.BadRequest, "The request has problems.", cancellationToken, problems));
+            }
+
+            var value = body.RootElement.Deserialize<T>(Serverless.Pipeline.PipelineJson.Options);
             if (value is not null)
             {
                 return (value, null);

@@ -107,13 +107,29 @@ public sealed class Models(PipelineStore store, ModelCache models, IOptions<Pipe
         }
 
         return [.. rows.EnumerateArray().Select((row, i) => row.ValueKind == JsonValueKind.Object
-            ? row.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind switch
+            ? Row(row, i + 1)
+            : throw new FormatException($"row {i + 1} is not an object"))];
+    }
+
+    /// <summary>One row; column names compare ignoring case, as the signature's do, so two spellings of one column are refused.</summary>
+    private static Dictionary<string, string?> Row(JsonElement row, int number)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var p in row.EnumerateObject())
+        {
+            var value = p.Value.ValueKind switch
             {
                 JsonValueKind.Null or JsonValueKind.Undefined => null,
                 JsonValueKind.String => p.Value.GetString(),
                 JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => p.Value.GetRawText(),
-                _ => throw new FormatException($"row {i + 1}, '{p.Name}': a value must be a string, number, boolean or null"),
-            }, StringComparer.OrdinalIgnoreCase)
-            : throw new FormatException($"row {i + 1} is not an object"))];
+                _ => throw new FormatException($"row {number}, '{p.Name}': a value must be a string, number, boolean or null"),
+            };
+            if (!values.TryAdd(p.Name, value))
+            {
+                throw new FormatException($"row {number}: '{values.Keys.First(k => string.Equals(k, p.Name, StringComparison.OrdinalIgnoreCase))}' and '{p.Name}' name the same column (names ignore case)");
+            }
+        }
+
+        return values;
     }
 }
