@@ -49,6 +49,10 @@ public sealed class PipelineOptions
     [Range(1, 3650)]
     public int RetrainMaxModelAgeDays { get; set; } = 30;
 
+    /// <summary>At most this many retraining runs at once: a schedule slot starts no more while this many run.</summary>
+    [Range(1, 64)]
+    public int MaxConcurrentRetrains { get; set; } = 2;
+
     /// <summary>A column's drift is moderate from this PSI on (when the test finds it significant).</summary>
     [Range(0.001, 10)]
     public double DriftPsiModerate { get; set; } = 0.1;

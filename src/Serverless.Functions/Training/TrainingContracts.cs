@@ -23,10 +23,14 @@ public sealed record TrainingRequest(
     int Folds = 5,
     string PromoteTo = "champion",
     string? Description = null,
-    double PromotionMargin = 0,
+    double? PromotionMargin = null,
     bool RequireApproval = false,
-    int ApprovalTimeoutHours = 168)
+    int ApprovalTimeoutHours = 168,
+    string? PositiveClass = null)
 {
+    /// <summary>Where the request of a run that registered a version is kept, in the runs container: what a retrain replays.</summary>
+    public static string BlobName(string runId) => $"{runId}/request.json";
+
     /// <summary>The problems of the request, each naming its field; empty when it can run.</summary>
     public IReadOnlyList<string> Problems()
     {
@@ -61,9 +65,9 @@ public sealed record TrainingRequest(
             problems.Add("promoteTo: an alias of letters, digits, '-' or '_'.");
         }
 
-        if (!double.IsFinite(PromotionMargin) || PromotionMargin < 0)
+        if (PromotionMargin is { } margin && (!double.IsFinite(margin) || margin < 0))
         {
-            problems.Add("promotionMargin: 0 or more (how much better than the alias holder a new version must be).");
+            problems.Add("promotionMargin: 0 or more (how much better than the alias holder a new version must be; leave it out for the folds' standard error).");
         }
 
         if (ApprovalTimeoutHours is < 1 or > 24 * 30)
@@ -136,13 +140,15 @@ public sealed record EarlyTerminationSpec(
 }
 
 /// <summary>Input of <c>IngestDataset</c>.</summary>
-public sealed record IngestInput(string RunId, string Model, string Dataset, string Label, MlTask? Task);
+public sealed record IngestInput(string RunId, string Model, string Dataset, string Label, MlTask? Task, string? PositiveClass = null);
 
 /// <summary>The snapshot a run trains on, and what its label calls for.</summary>
-public sealed record SnapshotSummary(string Id, string Source, long RowsRead, long RowsAccepted, long RowsRejected, MlTask Task, string PrimaryMetric, MetricGoal Goal);
+public sealed record SnapshotSummary(
+    string Id, string Source, long RowsRead, long RowsAccepted, long RowsRejected, MlTask Task, string PrimaryMetric, MetricGoal Goal, string? PositiveClass = null);
 
 /// <summary>Input of <c>RunTrial</c>: one configuration at one step.</summary>
-public sealed record TrialInput(string RunId, string Model, string SnapshotId, string Label, MlTask Task, int Index, TrialConfiguration Configuration, int Step, int Steps);
+public sealed record TrialInput(
+    string RunId, string Model, string SnapshotId, string Label, MlTask Task, int Index, TrialConfiguration Configuration, int Step, int Steps, string? PositiveClass = null);
 
 /// <summary>What a trial step measured (Value is the primary metric; NaN when it failed).</summary>
 public sealed record TrialOutcome(int Index, int Step, string Trainer, IReadOnlyDictionary<string, double> Parameters, IReadOnlyDictionary<string, double> Metrics, double Value, string? Error);
@@ -151,13 +157,24 @@ public sealed record TrialOutcome(int Index, int Step, string Trainer, IReadOnly
 public sealed record StoppedTrials(string RunId, string Model, IReadOnlyList<TrialOutcome> Trials);
 
 /// <summary>Input of <c>EvaluateModel</c>: the best configurations by validation, best first, and the whole sweep for the report.</summary>
-public sealed record EvaluateInput(string RunId, string Model, string SnapshotId, string Label, MlTask Task, IReadOnlyList<TrialConfiguration> Candidates, IReadOnlyList<TrialPoint> Trials, int Folds);
+public sealed record EvaluateInput(
+    string RunId, string Model, string SnapshotId, string Label, MlTask Task, IReadOnlyList<TrialConfiguration> Candidates, IReadOnlyList<TrialPoint> Trials, int Folds,
+    string? PositiveClass = null, string? PromoteTo = null, double? PromotionMargin = null);
 
 /// <summary>The chosen configuration, evaluated and refitted: where its artifact and report are, and its metrics (holdout, and cv_ means).</summary>
-public sealed record EvaluationOutcome(TrialConfiguration Chosen, string ArtifactBlob, string ArtifactSha256, IReadOnlyDictionary<string, double> Metrics, string ReportBlob);
+/// <remarks>
+/// <see cref="Holder"/>: the alias holder's configuration cross-validated on the chosen one's folds, and the paired
+/// comparison of the two (null when nothing holds the alias, or the holder's configuration cannot train on this data).
+/// </remarks>
+public sealed record EvaluationOutcome(
+    TrialConfiguration Chosen, string ArtifactBlob, string ArtifactSha256, IReadOnlyDictionary<string, double> Metrics, string ReportBlob,
+    int? HolderVersion = null, Serverless.Pipeline.Evaluation.PairedComparison? Holder = null);
 
 /// <summary>Input of <c>RegisterModel</c>.</summary>
-public sealed record RegisterInput(string RunId, string Model, string SnapshotId, string Label, MlTask Task, TrialConfiguration Chosen, EvaluationOutcome Evaluation, string PromoteTo, string? Description, string Dataset, double PromotionMargin = 0);
+/// <remarks><see cref="Request"/> is the whole training request, kept with the version's run (<c>runs/{runId}/request.json</c>) for retraining.</remarks>
+public sealed record RegisterInput(
+    string RunId, string Model, string SnapshotId, string Label, MlTask Task, TrialConfiguration Chosen, EvaluationOutcome Evaluation, string PromoteTo, string? Description,
+    string Dataset, double? PromotionMargin = null, string? PositiveClass = null, TrainingRequest? Request = null);
 
 /// <summary>The registered version, the alias holder it was compared with, and whether it may take the alias (and why).</summary>
 public sealed record RegistrationOutcome(int Version, bool Eligible, int? Holder, string Reason);

@@ -38,6 +38,9 @@ internal sealed class ColumnProfiler(string name, ColumnKind kind, int seed, Dri
 {
     private const int DistinctCap = 100_000;
     internal const int ReservoirSize = 10_000;
+
+    /// <summary>The most frequent values kept for categories (a label's classes come from them); text keeps 10.</summary>
+    private const int MaxTopValues = 100;
     private const int Bins = 20;
     private static readonly (string Name, double P)[] QuantilePoints = [("p01", 0.01), ("p05", 0.05), ("p25", 0.25), ("p50", 0.5), ("p75", 0.75), ("p95", 0.95), ("p99", 0.99)];
 
@@ -95,7 +98,7 @@ internal sealed class ColumnProfiler(string name, ColumnKind kind, int seed, Dri
         var hasNumbers = _numbers > 0;
         var sorted = hasNumbers ? _reservoir.Order().ToArray() : [];
         var top = kind is ColumnKind.Categorical or ColumnKind.Boolean or ColumnKind.Text
-            ? _counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Take(10).Select(c => new ValueCount(c.Key, c.Value)).ToList()
+            ? _counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Take(kind == ColumnKind.Text ? 10 : MaxTopValues).Select(c => new ValueCount(c.Key, c.Value)).ToList()
             : null;
         return new ColumnProfile(
             name,

@@ -23,7 +23,15 @@ public enum ColumnKind
 }
 
 /// <summary>One column of a dataset.</summary>
-public sealed record ColumnSchema(string Name, ColumnKind Kind);
+public sealed record ColumnSchema(string Name, ColumnKind Kind)
+{
+    /// <summary>
+    /// In a model's signature: the column had no missing value in training, so an online request must send it (a
+    /// column with missing values in training is imputed when absent).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Required { get; init; }
+}
 
 /// <summary>The columns of a dataset, in file order, and the label column if there is one.</summary>
 public sealed record DatasetSchema(IReadOnlyList<ColumnSchema> Columns, string? Label)

@@ -74,7 +74,9 @@ public static class EvaluationReport
             .Append("</title><style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}img{margin:0.5em;border:1px solid #eee}</style></head><body>");
         html.Append("<h1>").Append(Encode(context.Model)).Append("</h1>");
         html.Append("<p>Run <code>").Append(Encode(context.RunId)).Append("</code>, dataset snapshot <code>").Append(Encode(context.DatasetSnapshotId))
-            .Append("</code>, task ").Append(Encode(evaluation.Task.ToString())).Append(", primary metric <b>").Append(Encode(evaluation.PrimaryMetric)).Append("</b>.</p>");
+            .Append("</code>, task ").Append(Encode(evaluation.Task.ToString())).Append(", primary metric <b>").Append(Encode(evaluation.PrimaryMetric)).Append("</b>")
+            .Append(evaluation.PositiveClass is { } positive ? $", positive class <b>{Encode(positive)}</b> (the probability, F1, precision, recall and AUPRC are about it)" : string.Empty)
+            .Append(".</p>");
         html.Append("<h2>Chosen configuration</h2><p>").Append(Encode(context.Chosen.Trainer)).Append(' ')
             .Append(Encode(string.Join(", ", context.Chosen.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} = {Number(p.Value)}")))).Append("</p>");
 

@@ -5,7 +5,18 @@ using Serverless.Pipeline.Training;
 namespace Serverless.Pipeline.Evaluation;
 
 /// <summary>A metric over cross-validation folds.</summary>
-public sealed record MetricSummary(double Mean, double StdDev);
+public sealed record MetricSummary(double Mean, double StdDev)
+{
+    /// <summary>The value on each fold, in fold order (the same folds for every configuration of one seed and data).</summary>
+    public IReadOnlyList<double> Folds { get; init; } = [];
+
+    /// <summary>Equal when the mean, the deviation and every fold's value are.</summary>
+    public bool Equals(MetricSummary? other) =>
+        other is not null && Mean.Equals(other.Mean) && StdDev.Equals(other.StdDev) && Folds.SequenceEqual(other.Folds);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Mean, StdDev, Folds.Count);
+}
 
 /// <summary>How much the primary metric gets worse when one input column's values are shuffled (bigger: more important).</summary>
 public sealed record FeatureImportance(string Column, double Decrease, double StdDev);
@@ -49,7 +60,11 @@ public sealed record ModelEvaluation(
     IReadOnlyDictionary<string, MetricSummary> CrossValidation,
     IReadOnlyList<FeatureImportance> Importance,
     ConfusionMatrix? Confusion,
-    IReadOnlyList<HoldoutPrediction> Predictions);
+    IReadOnlyList<HoldoutPrediction> Predictions)
+{
+    /// <summary>The class a binary model's probability, F1, precision, recall and AUPRC are about.</summary>
+    public string? PositiveClass { get; init; }
+}
 
 /// <summary>
 /// Evaluates a chosen configuration on a snapshot's data: stratified k-fold cross-validation on the rows the sweep
@@ -86,7 +101,7 @@ public sealed class ModelEvaluator
         var model = TrialRunner.Pipeline(ml, plan, configuration).Fit(ml.Data.LoadFromEnumerable(work, schema));
         IDataView Score(IEnumerable<FeatureRow> part) => model.Transform(ml.Data.LoadFromEnumerable(part, schema));
         var scored = Score(holdoutRows);
-        var holdout = TrialRunner.Evaluate(ml, plan.Task, scored);
+        var holdout = TrialRunner.Evaluate(plan.Task, scored);
         var predictions = Predictions(plan, scored);
         var confusion = plan.Task == MlTask.Regression ? null : Confusion(plan, predictions);
         if (confusion is not null && plan.Task == MlTask.MulticlassClassification)
@@ -98,8 +113,11 @@ public sealed class ModelEvaluator
             }
         }
 
-        var importance = Importance(plan, header, holdoutRows, permuted => TrialRunner.Evaluate(ml, plan.Task, Score(permuted))[primary], holdout[primary], configuration.Seed, permutations);
-        return new ModelEvaluation(plan.Task, primary, holdout, folds, crossValidation, importance, confusion, [.. predictions.Take(MaxPredictions)]);
+        var importance = Importance(plan, header, holdoutRows, permuted => TrialRunner.Evaluate(plan.Task, Score(permuted))[primary], holdout[primary], configuration.Seed, permutations);
+        return new ModelEvaluation(plan.Task, primary, holdout, folds, crossValidation, importance, confusion, [.. predictions.Take(MaxPredictions)])
+        {
+            PositiveClass = plan.PositiveClass,
+        };
     }
 
     /// <summary>
@@ -125,7 +143,7 @@ public sealed class ModelEvaluator
             {
                 var values = perFold.Select(f => f[metric]).ToList();
                 var mean = values.Average();
-                return new MetricSummary(mean, Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / Math.Max(1, values.Count - 1)));
+                return new MetricSummary(mean, Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / Math.Max(1, values.Count - 1))) { Folds = values };
             });
     }
 

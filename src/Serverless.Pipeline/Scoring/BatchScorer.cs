@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Serverless.Pipeline.Data;
 using Serverless.Pipeline.Training;
 using Sylvan.Data.Csv;
@@ -16,12 +17,16 @@ public sealed record ScoringCounts(long RowsIn, long RowsScored, long RowsReject
         parts.Aggregate(new ScoringCounts(0, 0, 0, TimeSpan.Zero), (a, b) => new ScoringCounts(a.RowsIn + b.RowsIn, a.RowsScored + b.RowsScored, a.RowsRejected + b.RowsRejected, a.Duration + b.Duration));
 }
 
-/// <summary>One prediction: the class (null for regression) and its probability, or the regression value.</summary>
-internal readonly record struct Prediction(string? Label, float Value);
+/// <summary>
+/// One prediction: the class (null for regression) and, for a binary model, the positive class's probability; for a
+/// multiclass model, each class's probability in the plan's class order (a buffer the predictor reuses: read it before
+/// the next call); for regression, the value.
+/// </summary>
+internal readonly record struct Prediction(string? Label, float Value, float[]? Probabilities = null);
 
 /// <summary>
-/// Streams CSV rows through a trained model: each valid row becomes a prediction line (row number, key column,
-/// prediction, probability for classifiers), each row that cannot be read or scored becomes an error line (row
+/// Streams CSV rows through a trained model: each valid row becomes a prediction line (row number, key column, then
+/// the <see cref="PredictionColumns"/>: the prediction and each class's probability), each row that cannot be read or scored becomes an error line (row
 /// number and reason). Rows are read, scored and written one at a time, so memory stays flat whatever the file size.
 /// Each call scores on the calling thread with its own prediction engine (ML.NET's data-view cursors would split the
 /// rows across threads and merge them again, which costs more than it gives on small machines); callers parallelize
@@ -34,6 +39,7 @@ public sealed class BatchScorer
     private readonly FeaturizationPlan _plan;
     private readonly Microsoft.ML.Data.SchemaDefinition _schema;
     private readonly TreeEnsembleScorer? _trees;
+    private readonly IReadOnlyList<string> _classes;
 
     /// <summary>Loads a model artifact (an ML.NET zip) trained with <paramref name="plan"/>.</summary>
     public BatchScorer(Stream model, FeaturizationPlan plan)
@@ -44,20 +50,21 @@ public sealed class BatchScorer
         _plan = plan;
         _schema = FeatureRowBuilder.Schema(plan);
         _trees = TreeEnsembleScorer.TryCreate(_ml, _model, plan);
+        _classes = plan.Task == MlTask.BinaryClassification && plan.Classes.Count != 2 ? ["false", "true"] : plan.Classes;
     }
 
     /// <summary>The plan the model was trained with.</summary>
     internal FeaturizationPlan Plan => _plan;
 
+    /// <summary>The classes of a classifier, in the order of its probability columns (the positive class last for binary).</summary>
+    public IReadOnlyList<string> Classes => _classes;
+
     /// <summary>Whether rows are scored with <see cref="TreeEnsembleScorer"/> rather than ML.NET's own engine.</summary>
     internal bool EvaluatesTrees => _trees is not null;
 
     /// <summary>The header of prediction files.</summary>
-    public string PredictionHeader(string? keyColumn) => _plan.Task switch
-    {
-        MlTask.Regression => $"row,{keyColumn ?? "key"},prediction",
-        _ => $"row,{keyColumn ?? "key"},prediction,probability",
-    };
+    public string PredictionHeader(string? keyColumn) =>
+        string.Join(',', new[] { "row", keyColumn ?? "key" }.Concat(PredictionColumns.For(_plan.Task, _classes)).Select(CsvText.Quote));
 
     /// <summary>
     /// Scores the records in <paramref name="records"/> (no header; <paramref name="header"/> names the fields), numbering
@@ -155,27 +162,47 @@ public sealed class BatchScorer
             return null;
         }
 
-        var metrics = TrialRunner.Evaluate(_ml, _plan.Task, _model.Transform(_ml.Data.LoadFromEnumerable(rows, _schema)));
+        var metrics = TrialRunner.Evaluate(_plan.Task, _model.Transform(_ml.Data.LoadFromEnumerable(rows, _schema)));
         metrics["labeledRows"] = rows.Count;
         return metrics;
     }
 
-    /// <summary>One prediction line: row, key, label and probability (classifiers) or the value (regression).</summary>
+    /// <summary>One prediction line: row, key, then the class and each class's probability (classifiers) or the value (regression).</summary>
     private static void Write(TextWriter predictions, long row, string key, Prediction prediction, Span<char> number)
     {
+        void Number(float value, Span<char> buffer)
+        {
+            value.TryFormat(buffer, out var written, "0.######", CultureInfo.InvariantCulture);
+            predictions.Write(buffer[..written]);
+        }
+
         row.TryFormat(number, out var length, default, CultureInfo.InvariantCulture);
         predictions.Write(number[..length]);
         predictions.Write(',');
         predictions.Write(CsvText.Quote(key));
         predictions.Write(',');
-        if (prediction.Label is { } label)
+        if (prediction.Label is not { } label)
+        {
+            Number(prediction.Value, number);
+        }
+        else if (prediction.Probabilities is { } probabilities)
+        {
+            predictions.Write(CsvText.Quote(label));
+            foreach (var p in probabilities)
+            {
+                predictions.Write(',');
+                Number(p, number);
+            }
+        }
+        else
         {
             predictions.Write(CsvText.Quote(label));
             predictions.Write(',');
+            Number(1 - prediction.Value, number);
+            predictions.Write(',');
+            Number(prediction.Value, number);
         }
 
-        prediction.Value.TryFormat(number, out length, "0.######", CultureInfo.InvariantCulture);
-        predictions.Write(number[..length]);
         predictions.Write('\n');
     }
 
@@ -197,18 +224,18 @@ public sealed class BatchScorer
         }
 
         var trees = _trees;
-        var classes = _plan.Classes;
+        var classes = _classes;
         return row =>
         {
             var margin = score(row);
-            return new Prediction(classes.Count == 2 ? classes[margin > 0 ? 1 : 0] : margin > 0 ? "true" : "false", trees.Probability(margin));
+            return new Prediction(classes[margin > 0 ? 1 : 0], trees.Probability(margin));
         };
     }
 
     /// <summary>A predictor over ML.NET's own prediction engine for the whole model (one thread at a time).</summary>
     internal Func<FeatureRow, Prediction> CreateMlNetPredictor()
     {
-        var classes = _plan.Classes;
+        var classes = _classes;
         switch (_plan.Task)
         {
             case MlTask.BinaryClassification:
@@ -218,15 +245,26 @@ public sealed class BatchScorer
                 {
                     binary.Predict(row, ref binaryOutput);
                     var positive = binaryOutput.PredictedLabel;
-                    return new Prediction(classes.Count == 2 ? classes[positive ? 1 : 0] : positive ? "true" : "false", binaryOutput.Probability);
+                    return new Prediction(classes[positive ? 1 : 0], binaryOutput.Probability);
                 };
             case MlTask.MulticlassClassification:
                 var multiclass = _ml.Model.CreatePredictionEngine<FeatureRow, MulticlassOutput>(_model, inputSchemaDefinition: _schema);
                 var multiclassOutput = new MulticlassOutput();
+                var slots = ClassOfScoreSlot();
+                var probabilities = new float[classes.Count];
                 return row =>
                 {
                     multiclass.Predict(row, ref multiclassOutput);
-                    return new Prediction(multiclassOutput.PredictedLabel, multiclassOutput.Score.Length > 0 ? multiclassOutput.Score.Max() : float.NaN);
+                    Array.Fill(probabilities, 0f);
+                    for (var i = 0; i < multiclassOutput.Score.Length && i < slots.Length; i++)
+                    {
+                        if (slots[i] >= 0)
+                        {
+                            probabilities[slots[i]] = multiclassOutput.Score[i];
+                        }
+                    }
+
+                    return new Prediction(multiclassOutput.PredictedLabel, probabilities.Max(), probabilities);
                 };
             default:
                 var regression = _ml.Model.CreatePredictionEngine<FeatureRow, RegressionOutput>(_model, inputSchemaDefinition: _schema);
@@ -237,6 +275,28 @@ public sealed class BatchScorer
                     return new Prediction(null, regressionOutput.Score);
                 };
         }
+    }
+
+    /// <summary>
+    /// For each slot of a multiclass model's <c>Score</c>, the index of its class in the plan (−1 for a class the plan
+    /// does not know): the slots follow the label's key order, which is the order classes were first seen in training.
+    /// </summary>
+    private int[] ClassOfScoreSlot()
+    {
+        var output = _model.GetOutputSchema(_ml.Data.LoadFromEnumerable(Array.Empty<FeatureRow>(), _schema).Schema);
+        var names = default(VBuffer<ReadOnlyMemory<char>>);
+        var score = output["Score"];
+        if (score.HasSlotNames())
+        {
+            score.GetSlotNames(ref names);
+        }
+        else
+        {
+            output["Label"].GetKeyValues(ref names);
+        }
+
+        var index = _classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
+        return [.. names.DenseValues().Select(n => index.GetValueOrDefault(n.ToString(), -1))];
     }
 
     /// <summary>The column names of a header line (its delimiter detected as the scorer does).</summary>

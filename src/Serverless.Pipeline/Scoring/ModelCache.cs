@@ -1,12 +1,21 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.ObjectPool;
 using Serverless.Pipeline.Registry;
 using Serverless.Pipeline.Training;
 
 namespace Serverless.Pipeline.Scoring;
 
-/// <summary>One online prediction: the predicted class or value and, for classifiers, its probability; or why the row could not be scored.</summary>
-public sealed record OnlinePrediction(string? Prediction, double? Probability, string? Error);
+/// <summary>
+/// One online prediction: the predicted class or value and, for classifiers, each class's probability as
+/// <c>probability_{class}</c> (the <see cref="PredictionColumns"/> of files); or why the row could not be scored.
+/// </summary>
+public sealed record OnlinePrediction(string? Prediction, string? Error)
+{
+    /// <summary><c>probability_{class}</c> → the class's probability, written as properties of the prediction itself.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, object>? Probabilities { get; init; }
+}
 
 /// <summary>
 /// A model version loaded for serving: a <see cref="BatchScorer"/> for files, and a pool of prediction engines for
@@ -21,15 +30,23 @@ public sealed class LoadedModel
         Version = version;
         Batch = new BatchScorer(new MemoryStream(artifact), version.Plan);
         var pool = new DefaultObjectPool<Func<FeatureRow, Prediction>>(new PredictorPolicy(Batch), Environment.ProcessorCount * 2);
+        var columns = PredictionColumns.Probabilities(Batch.Classes);
         _predict = row =>
         {
             var predictor = pool.Get();
             try
             {
                 var prediction = predictor(row);
-                return version.Plan.Task == MlTask.Regression
-                    ? new OnlinePrediction(prediction.Value.ToString("R", CultureInfo.InvariantCulture), null, null)
-                    : new OnlinePrediction(prediction.Label, prediction.Value, null);
+                if (version.Plan.Task == MlTask.Regression)
+                {
+                    return new OnlinePrediction(prediction.Value.ToString("R", CultureInfo.InvariantCulture), null);
+                }
+
+                var probabilities = prediction.Probabilities ?? [1 - prediction.Value, prediction.Value];
+                return new OnlinePrediction(prediction.Label, null)
+                {
+                    Probabilities = columns.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (object)Math.Round((double)probabilities[p.i], 6)),
+                };
             }
             finally
             {
@@ -52,15 +69,22 @@ public sealed class LoadedModel
     {
         ArgumentNullException.ThrowIfNull(rows);
         var inputs = Version.Signature.Inputs.Select(i => i.Name).ToArray();
+        var required = Version.Signature.Inputs.Where(i => i.Required).Select(i => i.Name).ToArray();
         var builder = new FeatureRowBuilder(Version.Plan, inputs);
         var results = new OnlinePrediction[rows.Count];
         for (var i = 0; i < rows.Count; i++)
         {
             var row = new Dictionary<string, string?>(rows[i], StringComparer.OrdinalIgnoreCase);
             var fields = inputs.Select(name => row.GetValueOrDefault(name) ?? string.Empty).ToArray();
+            if (required.FirstOrDefault(name => string.IsNullOrWhiteSpace(row.GetValueOrDefault(name))) is { } absent)
+            {
+                results[i] = new OnlinePrediction(null, $"row {i + 1}: '{absent}' is missing; the model needs it (it had no missing value in training)");
+                continue;
+            }
+
             var features = builder.TryBuild(fields, i + 1, out var error);
             results[i] = features is null
-                ? new OnlinePrediction(null, null, $"row {i + 1}: {ColumnNamed(error!, inputs)}")
+                ? new OnlinePrediction(null, $"row {i + 1}: {ColumnNamed(error!, inputs)}")
                 : _predict(features);
         }
 

@@ -229,23 +229,9 @@ internal sealed class FeatureRowBuilder
     private static string Category(string value) => ValueParser.IsMissing(value) ? "(missing)" : value.Trim();
 
     /// <summary>
-    /// The positive class: true/yes for booleans; for numbers the larger of the two values (1 over 0, however written);
-    /// else the second class in ordinal order ("yes" over "no").
+    /// Whether a label value is the plan's positive class (<see cref="FeaturizationPlan.PositiveClass"/>, the last
+    /// class), however it is written: any case, any number form, any boolean spelling.
     /// </summary>
-    private static bool IsPositive(string label, IReadOnlyList<string> classes)
-    {
-        if (ValueParser.TryBoolean(label, out var b))
-        {
-            return b;
-        }
-
-        if (classes.Count != 2)
-        {
-            return false;
-        }
-
-        return ValueParser.TryNumber(label, out var value) && ValueParser.TryNumber(classes[1], out var positive)
-            ? value == positive
-            : string.Equals(label, classes[1], StringComparison.Ordinal);
-    }
+    private static bool IsPositive(string label, IReadOnlyList<string> classes) =>
+        classes.Count == 2 ? FeaturizationPlan.SameClass(classes[1], label) : ValueParser.TryBoolean(label, out var b) && b;
 }

@@ -41,13 +41,22 @@ public sealed record FeaturizationPlan(
     /// <summary>The parts a date expands into.</summary>
     public static readonly string[] DateParts = ["year", "month", "day", "dayOfWeek", "hour"];
 
+    /// <summary>
+    /// The class a binary model's probability, F1, precision, recall and AUPRC are about: the last of
+    /// <see cref="Classes"/>. Unless the request names it, it is the second of the two classes in sorted order
+    /// (numbers by value), as scikit-learn's <c>classes_[1]</c>: 1 of 0/1, true of false/true, yes of no/yes.
+    /// </summary>
+    public string? PositiveClass => Task == MlTask.BinaryClassification && Classes.Count == 2 ? Classes[1] : null;
+
     /// <summary>The plan for a snapshot's label; <paramref name="task"/> is detected from the label when null.</summary>
-    public static FeaturizationPlan Create(DatasetSchema schema, IReadOnlyList<ColumnProfile> profile, string label, MlTask? task = null)
+    public static FeaturizationPlan Create(DatasetSchema schema, IReadOnlyList<ColumnProfile> profile, string label, MlTask? task = null, string? positiveClass = null)
     {
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(profile);
         var labelColumn = schema.Find(label) ?? throw new ArgumentException($"The label column '{label}' is not in the dataset.", nameof(label));
         var labelProfile = profile.Single(p => p.Name == labelColumn.Name);
         var detected = task ?? DetectTask(labelColumn.Kind, labelProfile);
-        var classes = LabelClasses(detected, labelProfile);
+        var classes = WithPositive(LabelClasses(detected, labelProfile), detected, label, positiveClass);
 
         var numeric = new List<string>();
         var boolean = new List<string>();
@@ -86,10 +95,38 @@ public sealed record FeaturizationPlan(
     private static List<string> LabelClasses(MlTask task, ColumnProfile label) => task switch
     {
         MlTask.Regression => [],
+        _ when label.TopValues is { } top && top.All(v => ValueParser.TryNumber(v.Value, out _)) =>
+            [.. top.Select(v => v.Value).OrderBy(v => ValueParser.TryNumber(v, out var x) ? x : 0).ThenBy(v => v, StringComparer.Ordinal)],
         _ when label.TopValues is { } top => [.. top.Select(v => v.Value).Order(StringComparer.Ordinal)],
         _ when label.Min is { } min && label.Max is { } max => [min.ToString("R", CultureInfo.InvariantCulture), max.ToString("R", CultureInfo.InvariantCulture)],
         _ => [],
     };
+
+    /// <summary>The classes with the requested positive class last; the request's spelling may differ in case or number form.</summary>
+    private static List<string> WithPositive(List<string> classes, MlTask task, string label, string? positiveClass)
+    {
+        if (positiveClass is null)
+        {
+            return classes;
+        }
+
+        if (task != MlTask.BinaryClassification)
+        {
+            throw new ArgumentException($"positiveClass: only a binary task has one; the label '{label}' is {task}.", nameof(positiveClass));
+        }
+
+        var match = classes.FirstOrDefault(c => SameClass(c, positiveClass))
+            ?? throw new ArgumentException(
+                $"positiveClass: '{positiveClass}' is not a class of the label '{label}'; its classes are {string.Join(", ", classes.Select(c => $"'{c}'"))}.",
+                nameof(positiveClass));
+        return [.. classes.Where(c => c != match), match];
+    }
+
+    /// <summary>Whether a label value names this class: the same text (any case), the same number, or the same boolean.</summary>
+    internal static bool SameClass(string @class, string value) =>
+        string.Equals(@class.Trim(), value.Trim(), StringComparison.OrdinalIgnoreCase)
+        || (ValueParser.TryNumber(@class, out var a) && ValueParser.TryNumber(value, out var b) && a == b)
+        || (ValueParser.TryBoolean(@class, out var p) && ValueParser.TryBoolean(value, out var q) && p == q);
 
     /// <summary>Two values: binary; a handful of text values: multiclass; numbers: regression.</summary>
     public static MlTask DetectTask(ColumnKind kind, ColumnProfile label) => kind switch

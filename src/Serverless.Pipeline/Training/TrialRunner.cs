@@ -6,6 +6,7 @@ using Microsoft.ML.Trainers;
 using Microsoft.ML.Trainers.FastTree;
 using Microsoft.ML.Trainers.LightGbm;
 using Serverless.Pipeline.Data;
+using Serverless.Pipeline.Evaluation;
 using Sylvan.Data.Csv;
 
 namespace Serverless.Pipeline.Training;
@@ -128,7 +129,7 @@ public sealed class TrialRunner
             if (validation.Count > 0)
             {
                 model = Pipeline(ml, plan, configuration).Fit(ml.Data.LoadFromEnumerable(train, schema));
-                metrics = Evaluate(ml, plan.Task, model.Transform(ml.Data.LoadFromEnumerable(validation, schema)));
+                metrics = Evaluate(plan.Task, model.Transform(ml.Data.LoadFromEnumerable(validation, schema)));
             }
         }
 
@@ -158,7 +159,7 @@ public sealed class TrialRunner
             }
 
             var model = Pipeline(ml, plan, configuration).Fit(ml.Data.LoadFromEnumerable(others, schema));
-            perFold.Add(Evaluate(ml, plan.Task, model.Transform(ml.Data.LoadFromEnumerable(rows.Where((_, i) => fold[i] == k).ToList(), schema))));
+            perFold.Add(Evaluate(plan.Task, model.Transform(ml.Data.LoadFromEnumerable(rows.Where((_, i) => fold[i] == k).ToList(), schema))));
         }
 
         return perFold;
@@ -193,7 +194,7 @@ public sealed class TrialRunner
         var ml = new MLContext(seed: 1);
         var loaded = ml.Model.Load(new MemoryStream(model), out _);
         var view = ml.Data.LoadFromEnumerable(ReadRows(data, plan).Rows, FeatureRowBuilder.Schema(plan));
-        return Evaluate(ml, plan.Task, loaded.Transform(view));
+        return Evaluate(plan.Task, loaded.Transform(view));
     }
 
     /// <summary>The metric a sweep optimizes by default, and its goal (all maximized except the regression errors).</summary>
@@ -284,19 +285,22 @@ public sealed class TrialRunner
         _ => "Label",
     };
 
-    internal static Dictionary<string, double> Evaluate(MLContext ml, MlTask task, IDataView scored)
+    /// <summary>
+    /// The metrics as scikit-learn and Azure ML define them (<see cref="Metrics"/>), from the scored rows; binary ones
+    /// are for the positive class (the plan's last class).
+    /// </summary>
+    internal static Dictionary<string, double> Evaluate(MlTask task, IDataView scored)
     {
         switch (task)
         {
             case MlTask.BinaryClassification:
-                var binary = ml.BinaryClassification.Evaluate(scored, Label(task));
-                return new() { ["auc"] = binary.AreaUnderRocCurve, ["auprc"] = binary.AreaUnderPrecisionRecallCurve, ["accuracy"] = binary.Accuracy, ["f1"] = binary.F1Score, ["logLoss"] = binary.LogLoss };
+                return Metrics.Binary(
+                    [.. scored.GetColumn<bool>(Label(task))], [.. scored.GetColumn<float>("Probability")], [.. scored.GetColumn<bool>("PredictedLabel")]);
             case MlTask.MulticlassClassification:
-                var multi = ml.MulticlassClassification.Evaluate(scored);
-                return new() { ["microAccuracy"] = multi.MicroAccuracy, ["macroAccuracy"] = multi.MacroAccuracy, ["logLoss"] = multi.LogLoss };
+                return Metrics.Multiclass(
+                    [.. scored.GetColumn<uint>("Label").Select(k => (int)k - 1)], [.. scored.GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray())]);
             default:
-                var regression = ml.Regression.Evaluate(scored, Label(task));
-                return new() { ["rmse"] = regression.RootMeanSquaredError, ["mae"] = regression.MeanAbsoluteError, ["rSquared"] = regression.RSquared };
+                return Metrics.Regression([.. scored.GetColumn<float>(Label(task))], [.. scored.GetColumn<float>("Score")]);
         }
     }
 

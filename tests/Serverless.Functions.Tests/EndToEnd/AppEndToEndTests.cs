@@ -111,7 +111,7 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
 
         var lines = (await _host.Http.GetStringAsync($"api/scoring/results/{input}?file=predictions.csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var errors = (await _host.Http.GetStringAsync($"api/scoring/results/{input}?file=errors.csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("row,customer_id,prediction,probability", lines[0]);
+        Assert.Equal("row,customer_id,prediction,probability_no,probability_yes", lines[0]);
         Assert.Equal(2995, lines.Length);
         Assert.Equal(["row,reason", "501,column 2: 'not-a-number' is not a number"], errors[..2]);
         Assert.Equal(7, errors.Length);
@@ -254,9 +254,12 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, noModelFolder.StatusCode);
     }
 
-    /// <summary>A batch far from the training data drifts; the schedule then retrains, and the new version is registered.</summary>
+    /// <summary>
+    /// A batch far from the training data drifts. While the dataset is unchanged the schedule starts nothing (no new
+    /// data); once it changed, it replays the training request on it, and the new version is registered.
+    /// </summary>
     [Fact]
-    public async Task RetrainSchedule_AfterADriftedBatch_StartsARetrainThatRegistersVersionTwo()
+    public async Task RetrainSchedule_AfterADriftedBatch_RetrainsOnlyOnNewDataReplayingTheRequest()
     {
         await TrainAsync(SyntheticData.CustomersCsv(500, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
         var shifted = new StringBuilder("customer_id,x1,x2,color\n");
@@ -266,13 +269,40 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         }
 
         var summary = await ScoreAsync("drifted.csv", shifted.ToString());
-        Assert.Contains(summary.GetProperty("drift").EnumerateArray(), d => d.GetProperty("column").GetString() == "x1" && d.GetProperty("psi").GetDouble() > 0.25);
+        var x1 = summary.GetProperty("drift").EnumerateArray().Single(d => d.GetProperty("column").GetString() == "x1");
+        Assert.True(x1.GetProperty("psi").GetDouble() > 0.25);
+        Assert.Equal("Major", x1.GetProperty("verdict").GetString());
         Assert.Equal(JsonValueKind.Null, summary.GetProperty("metrics").ValueKind);
 
+        Assert.Empty(await RunScheduleAsync());
+
+        await UploadDatasetAsync(SyntheticData.CustomersCsv(600, seed: 8, withLabel: true, badEvery: 0));
         var (retrain, input) = await RetrainTwiceAsync();
 
         Assert.Equal(2, retrain.GetProperty("version").GetInt32());
         Assert.Contains("column 'x1' drifted", input.GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Equal(6, input.GetProperty("sweep").GetProperty("maxTrials").GetInt32());
+        Assert.Equal(["LightGbm", "Lbfgs"], input.GetProperty("sweep").GetProperty("trainers").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(3, input.GetProperty("folds").GetInt32());
+    }
+
+    /// <summary>Trained on one half of a shuffled file and scored on the other: no column drifts, and the schedule starts nothing.</summary>
+    [Fact]
+    public async Task RetrainSchedule_SameDistributionHalves_NoDriftNothingStarts()
+    {
+        var lines = SyntheticData.CustomersCsv(2000, seed: 11, withLabel: true, badEvery: 0).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var header = lines[0];
+        var random = new Random(3);
+        var rows = lines[1..].OrderBy(_ => random.Next()).ToArray();
+        await TrainAsync(string.Join('\n', [header, .. rows[..1000]]) + "\n", earlyTermination: false);
+        var scoringHalf = rows[1000..].Select(r => r[..r.LastIndexOf(',')]);
+
+        var summary = await ScoreAsync("other-half.csv", string.Join('\n', [header[..header.LastIndexOf(',')], .. scoringHalf]) + "\n");
+
+        var drift = summary.GetProperty("drift").EnumerateArray().ToList();
+        Assert.NotEmpty(drift);
+        Assert.All(drift, d => Assert.Contains(d.GetProperty("verdict").GetString(), new[] { "Stable", "Skipped" }));
+        Assert.Empty(await RunScheduleAsync());
     }
 
     /// <summary>A labeled batch on which the champion does badly (the outcomes flipped): its metric decayed, so the schedule retrains.</summary>
@@ -285,6 +315,7 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
 
         var summary = await ScoreAsync("labeled.csv", flipped);
         Assert.InRange(summary.GetProperty("metrics").GetProperty("auc").GetDouble(), 0, 0.2);
+        await UploadDatasetAsync(flipped);
 
         var (retrain, input) = await RetrainTwiceAsync();
 
@@ -303,27 +334,51 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
     /// <summary>Runs the schedule twice in one slot (one retrain only), waits for the retrain; its output and input.</summary>
     private async Task<(JsonElement Output, JsonElement Input)> RetrainTwiceAsync()
     {
-        var retrain = ActivatorUtilities.CreateInstance<RetrainOnSchedule>(_host.Services);
-        var client = _host.Services.GetRequiredService<DurableTaskClient>();
-        await retrain.RunAsync(new Microsoft.Azure.Functions.Worker.TimerInfo(), client, CancellationToken.None);
-        await retrain.RunAsync(new Microsoft.Azure.Functions.Worker.TimerInfo(), client, CancellationToken.None);
-
+        await RunScheduleAsync();
+        await RunScheduleAsync();
         var runs = await Eventually.PollAsync(
-            async () =>
-            {
-                var list = new List<OrchestrationMetadata>();
-                await foreach (var instance in client.GetAllInstancesAsync(new OrchestrationQuery { InstanceIdPrefix = $"{_model}-", FetchInputsAndOutputs = true }))
-                {
-                    list.Add(instance);
-                }
-
-                return list;
-            },
-            list => list.Count == 2 && list.All(i => i.RuntimeStatus == OrchestrationRuntimeStatus.Completed),
+            async () => new RetrainRuns(await RetrainsAsync(fetch: true)),
+            found => found.Runs.Count == 1 && found.Runs.All(i => i.RuntimeStatus == OrchestrationRuntimeStatus.Completed),
             TrainingPatience,
             "the retrain run to complete");
-        var run = runs.Single(r => r.InstanceId.EndsWith("-retrain", StringComparison.Ordinal));
+        var run = runs.Runs.Single();
         return (JsonDocument.Parse(run.SerializedOutput!).RootElement.Clone(), JsonDocument.Parse(run.SerializedInput!).RootElement.Clone());
+    }
+
+    /// <summary>Runs the retrain schedule once; the retrain runs of this test's model there are then.</summary>
+    private async Task<List<OrchestrationMetadata>> RunScheduleAsync()
+    {
+        var retrain = ActivatorUtilities.CreateInstance<RetrainOnSchedule>(_host.Services);
+        await retrain.RunAsync(new Microsoft.Azure.Functions.Worker.TimerInfo(), _host.Services.GetRequiredService<DurableTaskClient>(), CancellationToken.None);
+        return await RetrainsAsync(fetch: false);
+    }
+
+    /// <summary>Retrain runs, described by id, status and failure when a wait times out.</summary>
+    private sealed record RetrainRuns(List<OrchestrationMetadata> Runs)
+    {
+        public override string ToString() =>
+            Runs.Count == 0 ? "no retrain run" : string.Join("; ", Runs.Select(r => $"{r.InstanceId} {r.RuntimeStatus} {r.FailureDetails?.ErrorMessage ?? r.SerializedOutput}"));
+    }
+
+    private async Task<List<OrchestrationMetadata>> RetrainsAsync(bool fetch)
+    {
+        var list = new List<OrchestrationMetadata>();
+        var query = new OrchestrationQuery { InstanceIdPrefix = "retrain-", FetchInputsAndOutputs = fetch };
+        await foreach (var instance in _host.Services.GetRequiredService<DurableTaskClient>().GetAllInstancesAsync(query))
+        {
+            if (instance.InstanceId.EndsWith($"-{_model}", StringComparison.Ordinal))
+            {
+                list.Add(instance);
+            }
+        }
+
+        return list;
+    }
+
+    private async Task UploadDatasetAsync(string csv)
+    {
+        using var uploaded = await _host.Http.PutAsync($"api/datasets/{_model}.csv", new StringContent(csv));
+        Assert.Equal(HttpStatusCode.Created, uploaded.StatusCode);
     }
 
     private async Task<JsonElement> TrainAsync(string csv, bool earlyTermination) =>
@@ -331,8 +386,7 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
 
     private async Task<string> StartTrainingAsync(string csv, bool earlyTermination, bool requireApproval)
     {
-        using var uploaded = await _host.Http.PutAsync($"api/datasets/{_model}.csv", new StringContent(csv));
-        Assert.Equal(HttpStatusCode.Created, uploaded.StatusCode);
+        await UploadDatasetAsync(csv);
         var request = new Dictionary<string, object?>
         {
             ["dataset"] = $"{_model}.csv",

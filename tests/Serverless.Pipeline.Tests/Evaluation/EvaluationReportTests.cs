@@ -36,7 +36,7 @@ public sealed class EvaluationReportTests
     [Fact]
     public void Charts_Binary_EveryChartIsAPngAndTheHtmlEmbedsThemAll()
     {
-        var evaluation = BinaryEvaluation();
+        var evaluation = BinaryEvaluation() with { PositiveClass = "yes" };
         var context = new ReportContext("<churn>", "run-1", "abc", new TrialConfiguration("LightGbm", new Dictionary<string, double> { ["learningRate"] = 0.1 }), [new TrialPoint(0, "LightGbm", new Dictionary<string, double>(), 0.9, false), new TrialPoint(1, "Lbfgs", new Dictionary<string, double>(), 0.8, true)]);
 
         var charts = EvaluationReport.Charts(evaluation, context);
@@ -48,6 +48,7 @@ public sealed class EvaluationReportTests
         Assert.Contains("&lt;churn&gt;", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<churn>", html, StringComparison.Ordinal);
         Assert.Contains("stopped early", html, StringComparison.Ordinal);
+        Assert.Contains("positive class <b>yes</b>", html, StringComparison.Ordinal);
         Assert.Contains("<td>auc</td><td>0.9</td><td>0.88</td><td>0.02</td>", html, StringComparison.Ordinal);
     }
 

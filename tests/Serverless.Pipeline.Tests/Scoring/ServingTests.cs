@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Serverless.Pipeline.Data;
@@ -32,7 +33,7 @@ public sealed class ServingTests(AzuriteFixture azurite) : IAsyncLifetime
         var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "churned");
         var trial = new TrialRunner().Run(new MemoryStream(Encoding.UTF8.GetBytes(training)), snapshot, plan, new TrialConfiguration("LightGbm", new Dictionary<string, double> { ["numberOfIterations"] = 30 }));
         _model = trial.Model;
-        _registration = new ModelRegistration(_name, "run-1", "LightGbm", trial.Configuration.Parameters, trial.Metrics, ModelSignature.From(snapshot.Schema, plan), plan, snapshot.Id);
+        _registration = new ModelRegistration(_name, "run-1", "LightGbm", trial.Configuration.Parameters, trial.Metrics, ModelSignature.From(snapshot.Schema, plan, snapshot.Profile), plan, snapshot.Id);
         await _registry.RegisterAsync(_registration, new MemoryStream(_model), CancellationToken.None);
         await _registry.SetAliasAsync(_name, "champion", 1, CancellationToken.None);
     }
@@ -48,10 +49,27 @@ public sealed class ServingTests(AzuriteFixture azurite) : IAsyncLifetime
 
         Assert.Equal(["x1", "x2", "color"], model.Version.Signature.Inputs.Select(i => i.Name));
         Assert.Equal("yes", results[0].Prediction);
-        Assert.InRange(results[0].Probability!.Value, 0.5, 1);
+        Assert.InRange((double)results[0].Probabilities!["probability_yes"], 0.5, 1);
+        Assert.Equal(1, (double)results[0].Probabilities!["probability_no"] + (double)results[0].Probabilities!["probability_yes"], 5);
+        Assert.Equal(["prediction", "probability_no", "probability_yes"], model.Version.Signature.Outputs);
+        Assert.Equal("yes", model.Version.Signature.PositiveClass);
         Assert.Equal("row 2: 'x1': 'oops' is not a number", results[1].Error);
         Assert.Null(results[1].Prediction);
         Assert.Equal("no", results[2].Prediction);
+    }
+
+    [Fact]
+    public async Task Predict_RowWithoutARequiredColumn_ErrorNamesIt()
+    {
+        var model = await new ModelCache(_registry).GetByAliasAsync(_name, "champion", CancellationToken.None);
+        var partial = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["x1"] = "1", ["x2"] = "0" };
+
+        var results = model!.Predict([partial, Row("1.5", "-1", "red")]);
+
+        Assert.All(model.Version.Signature.Inputs, i => Assert.True(i.Required, i.Name));
+        Assert.Equal("row 1: 'color' is missing; the model needs it (it had no missing value in training)", results[0].Error);
+        Assert.Null(results[0].Prediction);
+        Assert.Equal("yes", results[1].Prediction);
     }
 
     [Fact]
@@ -65,7 +83,7 @@ public sealed class ServingTests(AzuriteFixture azurite) : IAsyncLifetime
         var parallel = new OnlinePrediction[rows.Count];
         Parallel.For(0, rows.Count, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => parallel[i] = model.Predict([rows[i]])[0]);
 
-        Assert.Equal(sequential, parallel);
+        Assert.Equal(sequential.Select(p => JsonSerializer.Serialize(p)), parallel.Select(p => JsonSerializer.Serialize(p)));
     }
 
     [Fact]

@@ -145,6 +145,16 @@ public sealed class MonitoringTests
         Assert.True(lossUp.Retrain);
     }
 
+    [Fact]
+    public void Decide_DriftOnlyOnSkippedOrModerateColumns_NoRetrain()
+    {
+        var policy = new RetrainPolicy(MaxModelAge: TimeSpan.FromDays(30));
+        var now = new DateTimeOffset(2026, 11, 23, 0, 0, 0, TimeSpan.Zero);
+        ColumnDrift[] drift = [new("comment", ColumnKind.Text, DriftVerdict.Skipped, Note: "free text: not compared"), new("age", ColumnKind.Numeric, DriftVerdict.Moderate, 0.2, "ks", 0.1, 0.001)];
+
+        Assert.False(policy.Decide(now.AddDays(-1), now, drift, 0.9, 0.9, MetricGoal.Maximize).Retrain);
+    }
+
     private static ColumnDrift Single(ColumnProfile training, ColumnProfile scoring) => DriftDetector.Compare([training], [scoring]).Single();
 
     private static ColumnProfile Sample(string shape, int seed, int rows, bool shift, bool reference = false)

@@ -41,7 +41,7 @@ public static class TrainModelOrchestrator
         context.SetCustomStatus(progress);
         try
         {
-            var snapshot = await context.CallActivityAsync<SnapshotSummary>(nameof(TrainingActivities.IngestDataset), new IngestInput(runId, request.Model, request.Dataset, request.Label, request.Task), Retry);
+            var snapshot = await context.CallActivityAsync<SnapshotSummary>(nameof(TrainingActivities.IngestDataset), new IngestInput(runId, request.Model, request.Dataset, request.Label, request.Task, request.PositiveClass), Retry);
             logger.LogInformation("Run {RunId}: snapshot {SnapshotId}, {Rows} rows ({Rejected} rejected), task {Task}", runId, snapshot.Id, snapshot.RowsAccepted, snapshot.RowsRejected, snapshot.Task);
             progress = progress with { Stage = "sweeping", SnapshotId = snapshot.Id, PrimaryMetric = snapshot.PrimaryMetric };
             context.SetCustomStatus(progress);
@@ -59,11 +59,12 @@ public static class TrainModelOrchestrator
 
             context.SetCustomStatus(progress = progress with { Stage = "evaluating" });
             var points = sweep.Select(t => new TrialPoint(t.Outcome.Index, t.Outcome.Trainer, t.Outcome.Parameters, t.Outcome.Value, t.Stopped)).ToList();
-            var evaluation = await context.CallActivityAsync<EvaluationOutcome>(nameof(TrainingActivities.EvaluateModel), new EvaluateInput(runId, request.Model, snapshot.Id, request.Label, snapshot.Task, candidates, points, request.Folds), Retry);
+            var evaluation = await context.CallActivityAsync<EvaluationOutcome>(nameof(TrainingActivities.EvaluateModel), new EvaluateInput(
+                runId, request.Model, snapshot.Id, request.Label, snapshot.Task, candidates, points, request.Folds, snapshot.PositiveClass, request.PromoteTo, request.PromotionMargin), Retry);
             var chosen = evaluation.Chosen;
 
             context.SetCustomStatus(progress = progress with { Stage = "registering" });
-            var registered = await context.CallActivityAsync<RegistrationOutcome>(nameof(TrainingActivities.RegisterModel), new RegisterInput(runId, request.Model, snapshot.Id, request.Label, snapshot.Task, chosen, evaluation, request.PromoteTo, request.Description, request.Dataset, request.PromotionMargin), Retry);
+            var registered = await context.CallActivityAsync<RegistrationOutcome>(nameof(TrainingActivities.RegisterModel), new RegisterInput(runId, request.Model, snapshot.Id, request.Label, snapshot.Task, chosen, evaluation, request.PromoteTo, request.Description, request.Dataset, request.PromotionMargin, snapshot.PositiveClass, request), Retry);
             var promotion = await PromoteAsync(context, request, registered, p => context.SetCustomStatus(progress = p), progress);
             context.SetCustomStatus(progress with { Stage = "completed" });
             logger.LogInformation("Run {RunId}: registered {Model} version {Version}; {Reason}", runId, request.Model, registered.Version, promotion.Reason);
@@ -142,7 +143,7 @@ public static class TrainModelOrchestrator
             var stopped = new List<TrialOutcome>();
             for (var step = 1; step <= steps && alive.Count > 0; step++)
             {
-                var outcomes = await Task.WhenAll(alive.Select(t => RunTrialAsync(context, new TrialInput(runId, request.Model, snapshot.Id, request.Label, snapshot.Task, t.Index, t.Configuration, step, steps))));
+                var outcomes = await Task.WhenAll(alive.Select(t => RunTrialAsync(context, new TrialInput(runId, request.Model, snapshot.Id, request.Label, snapshot.Task, t.Index, t.Configuration, step, steps, snapshot.PositiveClass))));
                 foreach (var outcome in outcomes)
                 {
                     last[outcome.Index] = outcome;

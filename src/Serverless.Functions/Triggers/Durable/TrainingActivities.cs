@@ -41,13 +41,13 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
             throw new DatasetValidationException($"{PipelineOptions.DatasetsContainer}/{input.Dataset}", $"{PipelineOptions.DatasetsContainer}/{input.Dataset}: no such blob; upload it first (PUT /api/datasets/{input.Dataset}).");
         }
 
-        var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, input.Label, input.Task);
+        var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, input.Label, input.Task, input.PositiveClass);
         await store.Runs.StartAsync(input.Model, input.RunId, null, null, new Dictionary<string, double>(), snapshot.Id, cancellationToken);
         var primary = TrialRunner.PrimaryMetric(plan.Task);
         logger.LogInformation(
             "Ingested {Source}: snapshot {SnapshotId}, {Accepted} rows accepted, {Rejected} rejected; {Task} on '{Label}', dropped {Dropped}",
             snapshot.Source, snapshot.Id, snapshot.RowsAccepted, snapshot.RowsRejected, plan.Task, plan.Label, plan.Dropped.Count);
-        return new SnapshotSummary(snapshot.Id, snapshot.Source, snapshot.RowsRead, snapshot.RowsAccepted, snapshot.RowsRejected, plan.Task, primary, TrialRunner.Goal(primary));
+        return new SnapshotSummary(snapshot.Id, snapshot.Source, snapshot.RowsRead, snapshot.RowsAccepted, snapshot.RowsRejected, plan.Task, primary, TrialRunner.Goal(primary), plan.PositiveClass);
     }
 
     /// <summary>Trains and measures one configuration at one step (step k of n trains on k/n of the training rows); the last step keeps its model.</summary>
@@ -56,7 +56,7 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
     {
         ArgumentNullException.ThrowIfNull(input);
         var trialRunId = TrialRunId(input.RunId, input.Index);
-        var (snapshot, plan) = await SnapshotAndPlanAsync(input.SnapshotId, input.Label, input.Task, cancellationToken);
+        var (snapshot, plan) = await SnapshotAndPlanAsync(input.SnapshotId, input.Label, input.Task, input.PositiveClass, cancellationToken);
         if (input.Step == 1)
         {
             await store.Runs.StartAsync(input.Model, trialRunId, input.RunId, input.Configuration.Trainer, input.Configuration.Parameters, snapshot.Id, cancellationToken);
@@ -112,7 +112,7 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
     public async Task<EvaluationOutcome> EvaluateModel([ActivityTrigger] EvaluateInput input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var (snapshot, plan) = await SnapshotAndPlanAsync(input.SnapshotId, input.Label, input.Task, cancellationToken);
+        var (snapshot, plan) = await SnapshotAndPlanAsync(input.SnapshotId, input.Label, input.Task, input.PositiveClass, cancellationToken);
         var primary = TrialRunner.PrimaryMetric(plan.Task);
         var sign = TrialRunner.Goal(primary) == MetricGoal.Maximize ? 1 : -1;
 
@@ -162,7 +162,38 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
         logger.LogInformation(
             "Run {RunId}: {Trainer} evaluated, {Metric} holdout {Holdout}, {Folds}-fold {CrossValidated}; refitted on {Rows} rows; {Charts} charts",
             input.RunId, chosen.Trainer, evaluation.PrimaryMetric, evaluation.Holdout[evaluation.PrimaryMetric], evaluation.Folds, evaluation.CrossValidation[evaluation.PrimaryMetric].Mean, refit.TrainRows, charts.Count);
-        return new EvaluationOutcome(chosen, prefix + "model.zip", refit.ModelSha256, metrics, prefix + "report/index.html");
+        var holder = await AgainstHolderAsync(input, plan, rows, chosen, winner.Value.CrossValidation[primary], primary, cancellationToken);
+        return new EvaluationOutcome(chosen, prefix + "model.zip", refit.ModelSha256, metrics, prefix + "report/index.html", holder?.Version, holder?.Comparison);
+    }
+
+    /// <summary>
+    /// The alias holder's trainer and hyperparameters cross-validated on the same rows and folds as the chosen
+    /// configuration (the same seed), compared fold by fold; null when nothing holds the alias or the holder's
+    /// configuration cannot train on this data (the registry's metrics are compared then).
+    /// </summary>
+    private async Task<(int Version, PairedComparison Comparison)?> AgainstHolderAsync(
+        EvaluateInput input, FeaturizationPlan plan, byte[] rows, TrialConfiguration chosen, MetricSummary mine, string primary, CancellationToken cancellationToken)
+    {
+        if (input.PromoteTo is null || await store.Registry.GetModelAsync(input.Model, cancellationToken) is not { } model
+            || !model.Aliases.TryGetValue(input.PromoteTo, out var holder) || await store.Registry.GetVersionAsync(input.Model, holder, cancellationToken) is not { } incumbent)
+        {
+            return null;
+        }
+
+        try
+        {
+            var theirs = evaluator.CrossValidate(new MemoryStream(rows), plan, new TrialConfiguration(incumbent.Trainer, incumbent.Parameters, chosen.Seed), input.Folds);
+            var comparison = PairedComparison.Of(mine.Folds, theirs[primary].Folds, TrialRunner.Goal(primary), input.PromotionMargin);
+            logger.LogInformation(
+                "Run {RunId}: against version {Holder}'s configuration on the same {Folds} folds, {Metric} {Mine} vs {Theirs} (difference {Difference}, standard error {StandardError})",
+                input.RunId, holder, comparison.Folds, primary, comparison.Challenger, comparison.Holder, comparison.Difference, comparison.StandardError);
+            return (holder, comparison);
+        }
+        catch (ArgumentException ex)
+        {
+            logger.LogWarning("Run {RunId}: version {Holder}'s configuration does not train on this data ({Error}); its registered metrics are compared", input.RunId, holder, ex.Message);
+            return null;
+        }
     }
 
     /// <summary>
@@ -174,9 +205,14 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
     public async Task<RegistrationOutcome> RegisterModel([ActivityTrigger] RegisterInput input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var (snapshot, plan) = await SnapshotAndPlanAsync(input.SnapshotId, input.Label, input.Task, cancellationToken);
+        var (snapshot, plan) = await SnapshotAndPlanAsync(input.SnapshotId, input.Label, input.Task, input.PositiveClass, cancellationToken);
+        if (input.Request is { } request)
+        {
+            await Upload(TrainingRequest.BlobName(input.RunId), BinaryData.FromObjectAsJson(request, PipelineJson.Indented), "application/json", cancellationToken);
+        }
+
         var registration = new ModelRegistration(
-            input.Model, input.RunId, input.Chosen.Trainer, input.Chosen.Parameters, input.Evaluation.Metrics, ModelSignature.From(snapshot.Schema, plan), plan, snapshot.Id, input.Description,
+            input.Model, input.RunId, input.Chosen.Trainer, input.Chosen.Parameters, input.Evaluation.Metrics, ModelSignature.From(snapshot.Schema, plan, snapshot.Profile), plan, snapshot.Id, input.Description,
             new Dictionary<string, string> { ["dataset"] = input.Dataset, ["label"] = input.Label });
         ModelVersion version;
         await using (var artifact = await store.RunOutputs.GetBlobClient(input.Evaluation.ArtifactBlob).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken))
@@ -189,7 +225,7 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
             throw new InvalidOperationException($"Model '{input.Model}' version {version.Version} is {version.Status}: {version.Error}");
         }
 
-        var outcome = await CompareAsync(version, input.PromoteTo, input.PromotionMargin, cancellationToken);
+        var outcome = await CompareAsync(version, input, cancellationToken);
         await store.Runs.EndAsync(input.Model, input.RunId, RunStatus.Completed, input.Evaluation.Metrics, version.ArtifactUri, null, cancellationToken);
         logger.LogInformation("Model {Model} version {Version} registered ({Sha}); {Reason}", version.Name, version.Version, version.ArtifactSha256, outcome.Reason);
         return outcome;
@@ -237,8 +273,9 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
     }
 
     /// <summary>Whether a new version may take the alias: no holder yet, or a cross-validated primary metric better than the holder's by the margin.</summary>
-    private async Task<RegistrationOutcome> CompareAsync(ModelVersion version, string alias, double margin, CancellationToken cancellationToken)
+    private async Task<RegistrationOutcome> CompareAsync(ModelVersion version, RegisterInput input, CancellationToken cancellationToken)
     {
+        var (alias, evaluation) = (input.PromoteTo, input.Evaluation);
         var primary = TrialRunner.PrimaryMetric(version.Plan.Task);
         var sign = TrialRunner.Goal(primary) == MetricGoal.Maximize ? 1 : -1;
         var model = await store.Registry.GetModelAsync(version.Name, cancellationToken);
@@ -248,15 +285,26 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
             return new RegistrationOutcome(version.Version, true, holder, $"version {version.Version} already holds '{alias}'");
         }
 
+        if (holder is { } same && evaluation.HolderVersion == same && evaluation.Holder is { } paired)
+        {
+            var verdict = paired.ChallengerWins ? "more" : "not more";
+            var margin = input.PromotionMargin is null ? $"the standard error {Format(paired.StandardError)}" : $"the margin {Format(paired.Margin)}";
+            return new RegistrationOutcome(
+                version.Version, paired.ChallengerWins, holder,
+                $"{primary} {Format(paired.Challenger)} against version {same}'s configuration at {Format(paired.Holder)} on the same {paired.Folds} folds: "
+                + $"better by {Format(paired.Difference)}, {verdict} than {margin}");
+        }
+
         if (holder is { } holderVersion && await store.Registry.GetVersionAsync(version.Name, holderVersion, cancellationToken) is { } incumbent)
         {
+            // Not comparable on the same folds: the registered cross-validated metrics, with the margin asked for or 0.
             var mine = Score(version.Metrics, primary);
             var theirs = Score(incumbent.Metrics, primary);
+            var margin = input.PromotionMargin ?? 0;
             var beats = !double.IsFinite(theirs) || (sign * (mine - theirs)) > margin;
             var by = margin > 0 ? $" by more than {Format(margin)}" : string.Empty;
-            return beats
-                ? new RegistrationOutcome(version.Version, true, holder, $"{primary} {Format(mine)} beats version {holderVersion}'s {Format(theirs)}{by}")
-                : new RegistrationOutcome(version.Version, false, holder, $"{primary} {Format(mine)} does not beat version {holderVersion}'s {Format(theirs)}{by}");
+            return new RegistrationOutcome(
+                version.Version, beats, holder, $"{primary} {Format(mine)} {(beats ? "beats" : "does not beat")} version {holderVersion}'s registered {Format(theirs)}{by}");
         }
 
         return new RegistrationOutcome(version.Version, true, null, "the first version to hold it");
@@ -268,11 +316,11 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
 
     private static string Format(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
 
-    private async Task<(DatasetSnapshot Snapshot, FeaturizationPlan Plan)> SnapshotAndPlanAsync(string snapshotId, string label, MlTask task, CancellationToken cancellationToken)
+    private async Task<(DatasetSnapshot Snapshot, FeaturizationPlan Plan)> SnapshotAndPlanAsync(string snapshotId, string label, MlTask task, string? positiveClass, CancellationToken cancellationToken)
     {
         var snapshot = await store.Ingestor.GetAsync(snapshotId, cancellationToken)
             ?? throw new InvalidOperationException($"Snapshot {snapshotId} does not exist.");
-        return (snapshot, FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, label, task));
+        return (snapshot, FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, label, task, positiveClass));
     }
 
     private Task Upload(string name, BinaryData content, string contentType, CancellationToken cancellationToken) =>
