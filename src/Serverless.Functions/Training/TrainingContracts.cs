@@ -1,3 +1,4 @@
+using System.Globalization;
 using Serverless.Pipeline.Data;
 using Serverless.Pipeline.Evaluation;
 using Serverless.Pipeline.Registry;
@@ -28,6 +29,9 @@ public sealed record TrainingRequest(
     int ApprovalTimeoutHours = 168,
     string? PositiveClass = null)
 {
+    /// <summary>The longest description a run and its version keep.</summary>
+    public const int MaxDescriptionLength = 8000;
+
     /// <summary>Where the request of a run that registered a version is kept, in the runs container: what a retrain replays.</summary>
     public static string BlobName(string runId) => $"{runId}/request.json";
 
@@ -48,6 +52,15 @@ public sealed record TrainingRequest(
         if (string.IsNullOrWhiteSpace(Label))
         {
             problems.Add("label: the column to predict.");
+        }
+
+        // Strings go to Table Storage (64 KiB a property) and blob names (1,024 characters): refused here, not after the sweep.
+        foreach (var (field, value, max) in new[] { ("dataset", Dataset, 1024), ("label", Label, 1024), ("positiveClass", PositiveClass, 1024), ("description", Description, MaxDescriptionLength) })
+        {
+            if (value?.Length > max)
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"{field}: at most {max:N0} characters (got {value.Length:N0})."));
+            }
         }
 
         if (MaxConcurrentTrials is < 1 or > 64)

@@ -26,6 +26,11 @@ public abstract record ParameterExpression
         var arguments = expression[(open + 1)..^1].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(a => double.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : throw new FormatException($"'{a}' in '{expression}' is not a number."))
             .ToArray();
+        if (Problem(name, arguments) is { } problem)
+        {
+            throw new FormatException($"'{expression}': {problem}");
+        }
+
         return (name, arguments.Length) switch
         {
             ("choice", > 0) => new Choice(arguments),
@@ -38,6 +43,17 @@ public abstract record ParameterExpression
             _ => throw new FormatException($"'{expression}': unknown expression or wrong number of arguments; use choice(...), uniform(a,b), loguniform(a,b), quniform(a,b,q), qloguniform(a,b,q), normal(mu,sigma) or lognormal(mu,sigma)."),
         };
     }
+
+    /// <summary>What is wrong with the arguments of an expression, or null: reversed bounds, a step or deviation not above 0, a value not finite.</summary>
+    private static string? Problem(string name, double[] arguments) => (name, arguments.Length) switch
+    {
+        _ when arguments.Any(a => !double.IsFinite(a)) => "every argument must be a finite number.",
+        ("uniform" or "loguniform" or "quniform" or "qloguniform", >= 2) when arguments[0] >= arguments[1] =>
+            $"the lower bound {arguments[0]} must be below the upper bound {arguments[1]}.",
+        ("quniform" or "qloguniform", 3) when arguments[2] <= 0 => $"the step q must be above 0 (got {arguments[2]}).",
+        ("normal" or "lognormal", 2) when arguments[1] <= 0 => $"sigma must be above 0 (got {arguments[1]}).",
+        _ => null,
+    };
 
     /// <summary>One of the values, each equally likely.</summary>
     public sealed record Choice(IReadOnlyList<double> Values) : ParameterExpression

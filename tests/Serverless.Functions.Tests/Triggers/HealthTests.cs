@@ -8,7 +8,7 @@ namespace Serverless.Functions.Tests.Triggers;
 public sealed class HealthTests
 {
     [Fact]
-    public async Task RunAsync_StorageUnreachable_Returns503NamingTheCheck()
+    public async Task RunAsync_StorageUnreachable_Returns503NamingTheCheckWithoutDetails()
     {
         var health = new Health(HealthService(HealthStatus.Unhealthy, "Storage is not reachable: refused"));
 
@@ -17,7 +17,22 @@ public sealed class HealthTests
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("Unhealthy", body.RootElement.GetProperty("status").GetString());
-        Assert.Equal("Storage is not reachable: refused", body.RootElement.GetProperty("checks").GetProperty("storage").GetProperty("description").GetString());
+        Assert.Equal("Unhealthy", body.RootElement.GetProperty("checks").GetProperty("storage").GetProperty("status").GetString());
+        Assert.False(body.RootElement.GetProperty("checks").GetProperty("storage").TryGetProperty("description", out _));
+    }
+
+    [Fact]
+    public async Task HealthDetails_KeyedCallers_SeeWhatTheCheckFound()
+    {
+        var health = new Health(HealthService(HealthStatus.Healthy, "Blob service http://127.0.0.1:10000 answered."));
+
+        var anonymous = (TestHttp.Response)await health.RunAsync(TestHttp.Request(), CancellationToken.None);
+        var keyed = (TestHttp.Response)await health.HealthDetails(TestHttp.Request(), CancellationToken.None);
+        using var plain = anonymous.ReadJson();
+        using var detailed = keyed.ReadJson();
+
+        Assert.DoesNotContain("127.0.0.1", plain.RootElement.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal("Blob service http://127.0.0.1:10000 answered.", detailed.RootElement.GetProperty("checks").GetProperty("storage").GetProperty("description").GetString());
     }
 
     [Fact]

@@ -4,9 +4,13 @@ using System.Text.Json;
 using Azure.Core.Serialization;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Moq;
+using Serverless.Functions.Hosting;
 using Serverless.Pipeline;
+using Serverless.Storage;
 
 namespace Serverless.Functions.Tests.Triggers;
 
@@ -17,7 +21,9 @@ namespace Serverless.Functions.Tests.Triggers;
 /// </summary>
 internal static class TestHttp
 {
-    public static HttpRequestData Request(string? body = null)
+    public static HttpRequestData Request(string? body = null, string query = "") => Request(new MemoryStream(Encoding.UTF8.GetBytes(body ?? string.Empty)), query);
+
+    public static HttpRequestData Request(Stream body, string query = "")
     {
         var services = new ServiceCollection();
         services.AddOptions<WorkerOptions>().Configure(o =>
@@ -30,11 +36,24 @@ internal static class TestHttp
         var context = new Mock<FunctionContext>();
         context.SetupProperty(c => c.InstanceServices, services.BuildServiceProvider());
         var request = new Mock<HttpRequestData>(context.Object);
-        request.SetupGet(r => r.Body).Returns(new MemoryStream(Encoding.UTF8.GetBytes(body ?? string.Empty)));
+        request.SetupGet(r => r.Body).Returns(body);
         request.SetupGet(r => r.Headers).Returns([]);
-        request.SetupGet(r => r.Url).Returns(new Uri("http://localhost:7071/api/test"));
+        request.SetupGet(r => r.Url).Returns(new Uri("http://localhost:7071/api/test" + query));
+        request.SetupGet(r => r.Query).Returns(System.Web.HttpUtility.ParseQueryString(query));
         request.Setup(r => r.CreateResponse()).Returns(() => new Response(context.Object));
         return request.Object;
+    }
+
+    /// <summary>The store's clients only: building them calls no storage, and the paths tested with it never reach it.</summary>
+    public static PipelineStore Store()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [StorageClientFactory.DefaultConnectionName] = "UseDevelopmentStorage=true" })
+            .Build();
+        var services = new ServiceCollection();
+        services.AddAzureClientsCore();
+        var factory = services.BuildServiceProvider().GetRequiredService<AzureComponentFactory>();
+        return new PipelineStore(new StorageClientFactory(configuration, factory), TimeProvider.System);
     }
 
     /// <summary>A response whose body can be read back.</summary>

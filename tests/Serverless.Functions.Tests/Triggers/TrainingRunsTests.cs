@@ -1,14 +1,9 @@
 using System.Net;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Azure;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
-using Serverless.Functions.Hosting;
 using Serverless.Functions.Triggers.Http;
-using Serverless.Storage;
 
 namespace Serverless.Functions.Tests.Triggers;
 
@@ -16,7 +11,7 @@ namespace Serverless.Functions.Tests.Triggers;
 public sealed class TrainingRunsTests
 {
     private readonly Mock<DurableTaskClient> _client = new("test");
-    private readonly TrainingRuns _runs = new(Store(), TimeProvider.System, NullLogger<TrainingRuns>.Instance);
+    private readonly TrainingRuns _runs = new(TestHttp.Store(), TimeProvider.System, NullLogger<TrainingRuns>.Instance);
 
     [Theory]
     [InlineData("{\"dataset\": \"churn.csv\", \"label\": ")]
@@ -59,23 +54,53 @@ public sealed class TrainingRunsTests
     }
 
     [Fact]
+    public async Task StartTraining_DescriptionPastWhatStorageKeeps_400BeforeAnyRun()
+    {
+        var body = System.Text.Json.JsonSerializer.Serialize(new { dataset = "c.csv", label = "y", description = new string('d', 200_000) });
+
+        var response = (TestHttp.Response)await _runs.StartTraining(TestHttp.Request(body), _client.Object, "churn", CancellationToken.None);
+        using var problem = response.ReadJson();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("description: at most 8,000 characters (got 200,000).", Assert.Single(problem.RootElement.GetProperty("problems").EnumerateArray()).GetString());
+        _client.Verify(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task StartTraining_ReversedSearchSpaceBounds_400NamingTheHyperparameter()
+    {
+        const string body = "{\"dataset\": \"c.csv\", \"label\": \"y\", \"sweep\": {\"trainers\": [\"LightGbm\"], \"searchSpaces\": {\"LightGbm\": {\"learningRate\": \"uniform(5, 1)\"}}}}";
+
+        var response = (TestHttp.Response)await _runs.StartTraining(TestHttp.Request(body), _client.Object, "churn", CancellationToken.None);
+        using var problem = response.ReadJson();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var line = Assert.Single(problem.RootElement.GetProperty("problems").EnumerateArray()).GetString();
+        Assert.Contains("'learningRate' of LightGbm", line, StringComparison.Ordinal);
+        Assert.Contains("the lower bound 5 must be below the upper bound 1", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UserMessage_StorageError_FirstLineOnlyNoHeaders()
+    {
+        var failure = new TaskFailureDetails(
+            typeof(Azure.RequestFailedException).FullName!,
+            "The property value exceeds the maximum allowed size (64KB).\nStatus: 400 (Bad Request)\nErrorCode: PropertyValueTooLarge\n\nHeaders:\nx-ms-request-id: 1234\n",
+            null,
+            null,
+            null);
+
+        var message = Serverless.Functions.Triggers.Durable.TrainModelOrchestrator.UserMessage(failure);
+
+        Assert.Equal("The property value exceeds the maximum allowed size (64KB). (a storage error; the log has the details)", message);
+    }
+
+    [Fact]
     public async Task ApproveRun_MalformedJsonBody_Returns400AndRaisesNoEvent()
     {
         var response = (TestHttp.Response)await _runs.ApproveRun(TestHttp.Request("{\"approve\": tru"), _client.Object, "churn-20261201T000000Z-abcd1234", CancellationToken.None);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         _client.Verify(c => c.RaiseEventAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CancellationToken>()), Times.Never);
-    }
-
-    /// <summary>The store's clients only: building them calls no storage, and these paths never reach it.</summary>
-    private static PipelineStore Store()
-    {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { [StorageClientFactory.DefaultConnectionName] = "UseDevelopmentStorage=true" })
-            .Build();
-        var services = new ServiceCollection();
-        services.AddAzureClientsCore();
-        var factory = services.BuildServiceProvider().GetRequiredService<AzureComponentFactory>();
-        return new PipelineStore(new StorageClientFactory(configuration, factory), TimeProvider.System);
     }
 }

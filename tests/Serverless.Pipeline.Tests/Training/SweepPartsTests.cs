@@ -29,6 +29,21 @@ public sealed class SearchSpaceTests
 
         Assert.Contains("'learningRate' of LightGbm", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("uniform(5, 1)", "the lower bound 5 must be below the upper bound 1.")]
+    [InlineData("loguniform(-1, -1)", "the lower bound -1 must be below the upper bound -1.")]
+    [InlineData("quniform(1, 10, 0)", "the step q must be above 0 (got 0).")]
+    [InlineData("qloguniform(0, 3, -1)", "the step q must be above 0 (got -1).")]
+    [InlineData("normal(0, 0)", "sigma must be above 0 (got 0).")]
+    [InlineData("lognormal(0, -2)", "sigma must be above 0 (got -2).")]
+    [InlineData("uniform(0, Infinity)", "every argument must be a finite number.")]
+    public void Parse_ReversedBoundsOrBadStepOrSigma_Refused(string expression, string problem)
+    {
+        var error = Assert.Throws<FormatException>(() => ParameterExpression.Parse(expression));
+
+        Assert.Equal($"'{expression}': {problem}", error.Message);
+    }
 }
 
 public sealed class SamplerTests

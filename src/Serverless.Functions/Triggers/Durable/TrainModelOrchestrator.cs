@@ -72,7 +72,7 @@ public static class TrainModelOrchestrator
         }
         catch (Exception ex) when (ex is TaskFailedException or InvalidOperationException)
         {
-            var error = ex is TaskFailedException failed ? failed.FailureDetails.ErrorMessage : ex.Message;
+            var error = ex is TaskFailedException failed ? UserMessage(failed.FailureDetails) : ex.Message;
             context.SetCustomStatus(progress with { Error = error });
             await context.CallActivityAsync(nameof(TrainingActivities.FailRun), new FailedRun(runId, request.Model, progress.Stage, error), Retry);
             throw new TrainingFailedException($"Training run {runId} failed while {progress.Stage}: {error}");
@@ -80,6 +80,12 @@ public static class TrainModelOrchestrator
     }
 
     private sealed record SweptTrial(TrialOutcome Outcome, bool Stopped);
+
+    /// <summary>An activity's error as the run's status shows it: a storage error by its first line only (no request or response headers).</summary>
+    internal static string UserMessage(TaskFailureDetails failure) =>
+        failure.IsCausedBy<Azure.RequestFailedException>()
+            ? $"{failure.ErrorMessage.Split('\n', 2)[0].Trim()} (a storage error; the log has the details)"
+            : failure.ErrorMessage;
 
     /// <summary>The external event a run waiting for approval takes: an <see cref="ApprovalDecision"/>.</summary>
     public const string ApprovalEvent = "approval";

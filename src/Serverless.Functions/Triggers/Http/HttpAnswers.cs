@@ -65,6 +65,24 @@ internal static class HttpAnswers
         _ => null,
     };
 
+    /// <summary>The whole of <paramref name="body"/> when it has at most <paramref name="max"/> bytes; null (having read no more than max + 1) when it has more.</summary>
+    public static async Task<byte[]?> ReadAtMostAsync(Stream body, int max, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, max + 1L - buffer.Length)), cancellationToken)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > max)
+            {
+                return null;
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
     /// <summary>A JSON problem answer.</summary>
     public static async Task<HttpResponseData> ProblemAsync(HttpRequestData request, HttpStatusCode status, string detail, CancellationToken cancellationToken, IReadOnlyList<string>? problems = null)
     {

@@ -19,6 +19,9 @@ public sealed class Models(PipelineStore store, ModelCache models, IOptions<Pipe
     /// <summary>The most rows one online request may carry; bigger batches go through blob scoring.</summary>
     public const int MaxRowsPerRequest = 1000;
 
+    /// <summary>The largest predict body read (1,000 rows of about 4 KiB): a larger one is refused before it is parsed, so memory stays bounded.</summary>
+    public const int MaxBodyBytes = 4 * 1024 * 1024;
+
     /// <summary>A model with its aliases and tags, and its versions, newest first (<c>?pageSize=</c>, <c>?continuation=</c>).</summary>
     [Function(nameof(GetModel))]
     public async Task<HttpResponseData> GetModel(
@@ -59,10 +62,21 @@ public sealed class Models(PipelineStore store, ModelCache models, IOptions<Pipe
             return badName;
         }
 
+        if (await HttpAnswers.ReadAtMostAsync(request.Body, MaxBodyBytes, cancellationToken) is not { } content)
+        {
+            return await HttpAnswers.ProblemAsync(
+                request, HttpStatusCode.RequestEntityTooLarge, $"The body is over {MaxBodyBytes / (1024 * 1024)} MiB; send at most {MaxRowsPerRequest} rows, and for more drop a CSV into score-in/{name}/.", cancellationToken);
+        }
+
+        if (request.Query["version"] is { } asked && (!int.TryParse(asked, NumberStyles.None, CultureInfo.InvariantCulture, out var pinned) || pinned < 1))
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"version: '{asked}' is not a version number (1, 2, ...); leave it out for the '{options.Value.ServingAlias}' version.", cancellationToken);
+        }
+
         List<Dictionary<string, string?>> rows;
         try
         {
-            using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            using var body = JsonDocument.Parse(content);
             rows = Rows(body.RootElement);
         }
         catch (Exception ex) when (ex is JsonException or FormatException)
