@@ -1,8 +1,29 @@
+using Sylvan.Data.Csv;
+
 namespace Serverless.Pipeline.Data;
 
-/// <summary>Writing CSV fields (RFC 4180): quoted only when they hold a comma, a quote or a line break.</summary>
+/// <summary>
+/// Writing CSV fields (RFC 4180): quoted only when they hold a comma, a quote or a line break; and the reader options
+/// of scoring inputs, whose records (a header of 10,000 columns, a 70 KB text field) may be far larger than
+/// Sylvan's default 64 KiB buffer: up to <see cref="MaxRecordBytes"/>, beyond which a record is an error row.
+/// </summary>
 internal static class CsvText
 {
+    /// <summary>The largest record (or header) a scoring input may have.</summary>
+    public const int MaxRecordBytes = 1024 * 1024;
+
+    /// <summary>Reader options for scoring inputs: records up to <see cref="MaxRecordBytes"/>.</summary>
+    public static CsvDataReaderOptions ReaderOptions(bool hasHeaders, char? delimiter = null)
+    {
+        var options = new CsvDataReaderOptions { HasHeaders = hasHeaders, MaxBufferSize = MaxRecordBytes * 2 };
+        if (delimiter is { } d)
+        {
+            options.Delimiter = d;
+        }
+
+        return options;
+    }
+
     public static string Quote(string field) =>
         field.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{field.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : field;
 

@@ -83,7 +83,7 @@ public sealed class BatchScorer
         long written = 0;
         Span<char> number = stackalloc char[32];
         using var reader = new StreamReader(records, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
-        using var csv = CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = false, Delimiter = Delimiter(header) });
+        using var csv = CsvDataReader.Create(reader, CsvText.ReaderOptions(hasHeaders: false, Delimiter(header)));
         var row = firstRow - 1;
         var fields = Array.Empty<string>();
         while (true)
@@ -139,7 +139,7 @@ public sealed class BatchScorer
     {
         ArgumentNullException.ThrowIfNull(csv);
         using var reader = new StreamReader(csv, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
-        using var data = CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = true });
+        using var data = CsvDataReader.Create(reader, CsvText.ReaderOptions(hasHeaders: true));
         string[] header = [.. Enumerable.Range(0, data.FieldCount).Select(i => data.GetName(i).Trim())];
         if (!header.Contains(_plan.Label, StringComparer.OrdinalIgnoreCase))
         {
@@ -148,7 +148,7 @@ public sealed class BatchScorer
 
         var builder = new FeatureRowBuilder(_plan, header);
         var rows = new List<FeatureRow>();
-        for (var row = 2L; rows.Count < maxRows && data.Read(); row++)
+        for (var row = 2L; rows.Count < maxRows && ReadOrStop(data); row++)
         {
             string[] fields = [.. Enumerable.Range(0, data.RowFieldCount).Select(data.GetString)];
             if (builder.TryBuild(fields, row, out _) is { LabelText.Length: > 0 } built && (_plan.Task != MlTask.Regression || ValueParser.TryNumber(built.LabelText, out _)))
@@ -165,6 +165,22 @@ public sealed class BatchScorer
         var metrics = TrialRunner.Evaluate(_plan.Task, _model.Transform(_ml.Data.LoadFromEnumerable(rows, _schema)));
         metrics["labeledRows"] = rows.Count;
         return metrics;
+    }
+
+    /// <summary>
+    /// The next record, or false at the end or at the first record that is not valid CSV: monitoring passes measure
+    /// the rows before it, and scoring reports it as an error row.
+    /// </summary>
+    internal static bool ReadOrStop(CsvDataReader reader)
+    {
+        try
+        {
+            return reader.Read();
+        }
+        catch (CsvFormatException)
+        {
+            return false;
+        }
     }
 
     /// <summary>One prediction line: row, key, then the class and each class's probability (classifiers) or the value (regression).</summary>
@@ -302,7 +318,7 @@ public sealed class BatchScorer
     /// <summary>The column names of a header line (its delimiter detected as the scorer does).</summary>
     public static string[] ParseHeader(string header)
     {
-        using var csv = CsvDataReader.Create(new StringReader(header + "\n"), new CsvDataReaderOptions { HasHeaders = true, Delimiter = Delimiter(header) });
+        using var csv = CsvDataReader.Create(new StringReader(header + "\n"), CsvText.ReaderOptions(hasHeaders: true, Delimiter(header)));
         return [.. Enumerable.Range(0, csv.FieldCount).Select(csv.GetName)];
     }
 

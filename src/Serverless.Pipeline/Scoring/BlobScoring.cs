@@ -2,6 +2,7 @@ using System.Text;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Sylvan.Data.Csv;
 
 namespace Serverless.Pipeline.Scoring;
 
@@ -84,12 +85,21 @@ public static class BlobScoring
         var file = $"{input.BlobContainerName}/{input.Name}";
         string header;
         long headerLength;
-        await using (var head = await input.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = new BlobRequestConditions { IfMatch = etag }, BufferSize = 64 * 1024 }, cancellationToken))
+        string[] columns;
+        try
         {
-            (header, headerLength) = CsvRanges.ReadHeader(head);
+            await using (var head = await input.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = new BlobRequestConditions { IfMatch = etag }, BufferSize = 64 * 1024 }, cancellationToken))
+            {
+                (header, headerLength) = CsvRanges.ReadHeader(head);
+            }
+
+            columns = header.Length == 0 ? [] : BatchScorer.ParseHeader(header);
+        }
+        catch (Exception ex) when (ex is FormatException or CsvFormatException)
+        {
+            return (string.Empty, 0, [], $"{file}, row 1: the header is not valid CSV ({ex.Message}); nothing was scored.");
         }
 
-        var columns = header.Length == 0 ? [] : BatchScorer.ParseHeader(header);
         var version = model.Version;
         var inputs = string.Join(", ", version.Signature.Inputs.Select(i => i.Name));
         var missing = version.Signature.MissingInputs(columns);

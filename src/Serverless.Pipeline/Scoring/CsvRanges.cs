@@ -25,6 +25,11 @@ public static class CsvRanges
             {
                 var b = buffer[i];
                 header.Add(b);
+                if (header.Count > Data.CsvText.MaxRecordBytes)
+                {
+                    throw new FormatException($"the header is over {Data.CsvText.MaxRecordBytes / 1024} KiB without a line end");
+                }
+
                 if (b == (byte)'"')
                 {
                     inQuotes = !inQuotes;

@@ -286,6 +286,42 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(3, input.GetProperty("folds").GetInt32());
     }
 
+    /// <summary>
+    /// Files a fault suite broke scoring with: each ends with a summary, and a bad record is an error row, not a lost
+    /// file (a stray quote in the first 50,000 rows used to fail the monitoring pass and send the file to poison).
+    /// </summary>
+    [Fact]
+    public async Task DropMalformedCsv_EachFileEndsWithASummaryBadRecordIsAnErrorRow()
+    {
+        await TrainAsync(SyntheticData.CustomersCsv(400, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
+        var lines = SyntheticData.CustomersCsv(200, seed: 2, withLabel: false, badEvery: 0).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        var strayQuote = lines.Select((l, i) => i == 10 ? "C-0010,\"1.5\"x,0.3,red" : l);
+        var stray = await ScoreAsync("stray-quote.csv", string.Join('\n', strayQuote) + "\n");
+        var errors = await _host.Http.GetStringAsync($"api/scoring/results/{_model}/stray-quote.csv?file=errors.csv");
+
+        var longField = lines.Select((l, i) => i == 5 ? $"C-{new string('k', 70_000)},1,1,red" : l);
+        var wide = new StringBuilder(lines[0]);
+        for (var c = 4; c < 10_000; c++)
+        {
+            wide.Append(",extra").Append(c);
+        }
+
+        var wideRow = "C-1,1,1,red" + string.Concat(Enumerable.Repeat(",0", 9_996));
+        var longSummary = await ScoreAsync("long-field.csv", string.Join('\n', longField) + "\n");
+        var wideSummary = await ScoreAsync("wide.csv", $"{wide}\n{wideRow}\n{wideRow}\n");
+        var endless = await ScoreAsync("endless-header.csv", new string('h', 1_200_000));
+
+        Assert.Equal("scored", stray.GetProperty("status").GetString());
+        Assert.Equal(1, stray.GetProperty("rowsRejected").GetInt64());
+        Assert.Contains("\n11,", errors, StringComparison.Ordinal);
+        Assert.Contains("not valid CSV", errors, StringComparison.Ordinal);
+        Assert.Equal(("scored", 200L), (longSummary.GetProperty("status").GetString(), longSummary.GetProperty("rowsScored").GetInt64()));
+        Assert.Equal(("scored", 2L), (wideSummary.GetProperty("status").GetString(), wideSummary.GetProperty("rowsScored").GetInt64()));
+        Assert.Equal("rejected", endless.GetProperty("status").GetString());
+        Assert.Contains("the header is not valid CSV", endless.GetProperty("problems")[0].GetString(), StringComparison.Ordinal);
+    }
+
     /// <summary>Trained on one half of a shuffled file and scored on the other: no column drifts, and the schedule starts nothing.</summary>
     [Fact]
     public async Task RetrainSchedule_SameDistributionHalves_NoDriftNothingStarts()
