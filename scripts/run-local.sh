@@ -80,13 +80,18 @@ echo; echo "== PUT $base/api/scoring/inputs/$name  (score-in/{model}/: the blob 
 curl -fsS -X PUT "${key[@]}" --data-binary @samples/scoring/customers.csv "$base/api/scoring/inputs/$name"; echo
 
 echo; echo "== GET $base/api/scoring/results/$name"
+# The upload marks the summary "pending" and the trigger "scoring"; wait for the outcome.
+summary=
 for _ in $(seq 1 60); do
-  if summary=$(curl -fs "${key[@]}" "$base/api/scoring/results/$name"); then
-    echo "$summary"; break
+  if current=$(curl -fs "${key[@]}" "$base/api/scoring/results/$name"); then
+    case "$(echo "$current" | field status)" in
+      pending|scoring) ;;
+      *) summary=$current; echo "$summary"; break ;;
+    esac
   fi
   sleep 0.5
 done
-[ -n "${summary:-}" ] || { echo "No summary after 30 s; see the log above." >&2; exit 1; }
+[ -n "${summary:-}" ] || { echo "No outcome in the summary after 30 s; see the log above." >&2; exit 1; }
 [ "$(echo "$summary" | field status)" = scored ] || { echo "The file was not scored; see the summary." >&2; exit 1; }
 echo; echo "== GET $base/api/scoring/results/$name?file=predictions.csv"
 curl -fsS "${key[@]}" "$base/api/scoring/results/$name?file=predictions.csv"

@@ -68,6 +68,43 @@ public sealed class ScoringOutputs(PipelineStore store, StorageClientFactory cli
     }
 
     /// <summary>
+    /// Marks an input version as waiting (<c>pending</c>, after an upload) or being scored (<c>scoring</c>), so that a
+    /// re-upload never leaves the previous version's summary standing: written only when the summary is not already
+    /// about this version (or is its <c>pending</c> mark), with an ETag-conditional write, so it never overwrites the
+    /// outcome of a scoring that got there first.
+    /// </summary>
+    public async Task MarkAsync(string name, string file, ETag etag, long bytes, string status, string? model, CancellationToken cancellationToken)
+    {
+        await Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        var blob = Container.GetBlobClient($"{name}/summary.json");
+        var conditions = new BlobRequestConditions { IfNoneMatch = ETag.All };
+        try
+        {
+            var current = (await blob.DownloadContentAsync(cancellationToken)).Value;
+            if (current.Content.ToObjectFromJson<ScoringSummary>(PipelineJson.Options) is { } known && known.InputETag == etag.ToString().Trim('"')
+                && !(known.Status == "pending" && status == "scoring"))
+            {
+                return;
+            }
+
+            conditions = new BlobRequestConditions { IfMatch = current.Details.ETag };
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+
+        try
+        {
+            var summary = Summarize(file, etag, bytes, status, model, null, null, null, null);
+            await blob.UploadAsync(BinaryData.FromObjectAsJson(summary, PipelineJson.Indented), new BlobUploadOptions { Conditions = conditions }, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            // The summary changed since it was read: a scoring wrote it, and its word is the later one.
+        }
+    }
+
+    /// <summary>
     /// Profiles the batch's model inputs (first <see cref="MonitoredRows"/> rows) against the training snapshot's
     /// profile and, when the batch carries the label, measures the model on it; adds the result to the model's drift
     /// history and keeps it as the latest report.

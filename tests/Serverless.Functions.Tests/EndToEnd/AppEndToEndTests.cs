@@ -140,7 +140,7 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
 
         var input = $"{_model}/large.csv";
         using var accepted = await _host.Http.PutAsync($"api/scoring/inputs/{input}", new StringContent(csv));
-        var summary = await Eventually.PollAsync(() => ReadSummaryAsync(input), s => s.GetProperty("status").GetString() != "scoring", TrainingPatience, "the fanned-out scoring to finish");
+        var summary = await ReadSummaryAsync(input, TrainingPatience);
 
         Assert.True(csv.Length >= 200_000, $"the input ({csv.Length} bytes) must be over the fan-out size");
         Assert.Equal("scored", summary.GetProperty("status").GetString());
@@ -284,6 +284,24 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(6, input.GetProperty("sweep").GetProperty("maxTrials").GetInt32());
         Assert.Equal(["LightGbm", "Lbfgs"], input.GetProperty("sweep").GetProperty("trainers").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal(3, input.GetProperty("folds").GetInt32());
+    }
+
+    /// <summary>A re-upload: from the moment the upload answers, the summary is about the new version (pending, then scored), never the old one.</summary>
+    [Fact]
+    public async Task Reupload_SummaryIsAboutTheNewVersionAtOnce()
+    {
+        await TrainAsync(SyntheticData.CustomersCsv(300, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
+        var first = await ScoreAsync("again.csv", SyntheticData.CustomersCsv(20, seed: 2, withLabel: false, badEvery: 0));
+
+        using var second = await _host.Http.PutAsync($"api/scoring/inputs/{_model}/again.csv", new StringContent(SyntheticData.CustomersCsv(30, seed: 3, withLabel: false, badEvery: 0)));
+        var etag = (await second.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eTag").GetString();
+        var right = await _host.Http.GetFromJsonAsync<JsonElement>($"api/scoring/results/{_model}/again.csv");
+        var final = await ReadSummaryAsync($"{_model}/again.csv");
+
+        Assert.NotEqual(first.GetProperty("inputETag").GetString(), etag);
+        Assert.Equal(etag, right.GetProperty("inputETag").GetString());
+        Assert.Contains(right.GetProperty("status").GetString(), new[] { "pending", "scoring", "scored" });
+        Assert.Equal((etag, "scored", 30L), (final.GetProperty("inputETag").GetString(), final.GetProperty("status").GetString(), final.GetProperty("rowsScored").GetInt64()));
     }
 
     /// <summary>
@@ -468,7 +486,8 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         return runs;
     }
 
-    private async Task<JsonElement> ReadSummaryAsync(string name)
+    /// <summary>The input's summary once it has an outcome (not <c>pending</c> or <c>scoring</c>).</summary>
+    private async Task<JsonElement> ReadSummaryAsync(string name, TimeSpan? patience = null)
     {
         var summary = new BlobContainerClient(azurite.ConnectionString, _output).GetBlobClient($"{name}/summary.json");
         var content = await Eventually.PollAsync(
@@ -483,8 +502,8 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
                     return null;
                 }
             },
-            c => c is not null,
-            Patience,
+            c => c is not null && JsonDocument.Parse(c).RootElement.GetProperty("status").GetString() is not ("pending" or "scoring"),
+            patience ?? Patience,
             $"{_output}/{name}/summary.json");
         return JsonDocument.Parse(content!).RootElement.Clone();
     }

@@ -91,7 +91,7 @@ public sealed class ScoreOnBlobDrop(ModelCache models, ScoringOutputs outputs, I
             return;
         }
 
-        await outputs.Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await outputs.MarkAsync(name, file, properties.ETag, properties.ContentLength, "scoring", modelName, cancellationToken);
         var result = await BlobScoring.ScoreAsync(input, properties.ETag, model, outputs.Container, name, cancellationToken, parallelism: Environment.ProcessorCount, rows: rows);
         var monitoring = result.Status == BlobScoringStatus.Scored ? await outputs.MonitorAsync(input, properties.ETag, model, file, cancellationToken) : null;
         await outputs.WriteSummaryAsync(name, ScoringOutputs.Summarize(file, properties.ETag, properties.ContentLength, result.Status == BlobScoringStatus.Scored ? "scored" : "rejected", modelName, version, result, null, monitoring), cancellationToken);

@@ -6,6 +6,7 @@ using Microsoft.Azure.Functions.Worker.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Functions.Hosting;
+using Serverless.Functions.Scoring;
 using Serverless.Storage;
 
 namespace Serverless.Functions.Triggers.Http;
@@ -15,7 +16,7 @@ namespace Serverless.Functions.Triggers.Http;
 /// <c>score-in/{model}/</c> (where the blob trigger takes over), <c>GET /api/scoring/results/{name}</c> returns its summary
 /// and, with <c>?file=</c>, its predictions or errors.
 /// </summary>
-public sealed class ScoringFiles(StorageClientFactory clients, IOptions<PipelineOptions> options, ILogger<ScoringFiles> logger)
+public sealed class ScoringFiles(StorageClientFactory clients, ScoringOutputs outputs, IOptions<PipelineOptions> options, ILogger<ScoringFiles> logger)
 {
     /// <summary>Uploads a CSV to be scored; 202 with the URL of its result.</summary>
     [Function(nameof(UploadScoringInput))]
@@ -37,8 +38,12 @@ public sealed class ScoringFiles(StorageClientFactory clients, IOptions<Pipeline
         }
 
         var metadata = output is null ? null : new Dictionary<string, string> { [Blob.ScoreOnBlobDrop.OutputMetadata] = output };
-        var etag = await HttpAnswers.PutCsvAsync(request, clients.GetBlobServiceClient().GetBlobContainerClient(PipelineOptions.ScoringInputContainer), name, cancellationToken, metadata);
+        var inputs = clients.GetBlobServiceClient().GetBlobContainerClient(PipelineOptions.ScoringInputContainer);
+        var etag = await HttpAnswers.PutCsvAsync(request, inputs, name, cancellationToken, metadata);
         logger.LogInformation("Received {Container}/{Name} over HTTP (ETag {ETag})", PipelineOptions.ScoringInputContainer, name, etag);
+        var bytes = (await inputs.GetBlobClient(name).GetPropertiesAsync(cancellationToken: cancellationToken)).Value.ContentLength;
+        var model = name[..name.IndexOf('/', StringComparison.Ordinal)].Split('@')[0];
+        await outputs.MarkAsync(name, $"{PipelineOptions.ScoringInputContainer}/{name}", new Azure.ETag(etag), bytes, "pending", model, cancellationToken);
 
         var resultUrl = new Uri(request.Url, $"/api/scoring/results/{name}");
         var response = request.CreateResponse(HttpStatusCode.Accepted);
