@@ -44,6 +44,7 @@ internal static class Recovery
             ["TASKHUB_NAME"] = hub,
             ["RunLog__Table"] = table.Name,
             ["LocalHost__HostId"] = "recovery-bench",
+            ["CrashContainer"] = "recovery-bench-blobs",
             ["LocalHost__Http__Port"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         await using var client = await TestFunctionsHost.StartAsync([typeof(Recovery)], new Dictionary<string, string?>

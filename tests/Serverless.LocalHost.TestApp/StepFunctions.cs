@@ -73,3 +73,15 @@ public sealed class StepFunctions(RunLog log)
     public Task Finish([ActivityTrigger] int total, string instanceId, CancellationToken cancellationToken) =>
         log.RecordAsync(instanceId, "finish", cancellationToken);
 }
+
+/// <summary>A blob that kills its host: each delivery is recorded, then hangs until the test kills the process.</summary>
+public sealed class CrashingBlobFunctions(RunLog log)
+{
+    [Function(nameof(HangOnBlob))]
+    public async Task HangOnBlob([BlobTrigger("%CrashContainer%/{name}")] string content, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        await log.RecordAsync("blob-" + name, "delivery", cancellationToken);
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+    }
+}

@@ -18,6 +18,7 @@ public sealed class ProcessCrashTests(AzuriteFixture azurite, ITestOutputHelper 
 
     private readonly string _hub = $"Crash{Guid.NewGuid():N}"[..20];
     private readonly string _table = $"RunLog{Guid.NewGuid():N}"[..20];
+    private readonly string _crashContainer = $"crash-{Guid.NewGuid():N}"[..20];
     private TestFunctionsHost _client = null!;
 
     private DurableTaskClient Client => _client.Services.GetRequiredService<DurableTaskClient>();
@@ -33,6 +34,38 @@ public sealed class ProcessCrashTests(AzuriteFixture azurite, ITestOutputHelper 
         });
 
     public async Task DisposeAsync() => await _client.DisposeAsync();
+
+    /// <summary>
+    /// A blob whose function kills the host, delivered to a host killed twice with SIGKILL: each delivery counts as an
+    /// attempt (before, the count was written after the invocation, so it stayed "attempt 1" forever), and the host
+    /// started after the last one sends it to the poison queue without running it again.
+    /// </summary>
+    [Fact]
+    public async Task BlobThatKillsTheHost_CountedPerDelivery_PoisonedAfterTheLastAttempt()
+    {
+        var container = new Azure.Storage.Blobs.BlobContainerClient(azurite.ConnectionString, _crashContainer);
+        await container.CreateIfNotExistsAsync();
+        await container.UploadBlobAsync("killer.csv", BinaryData.FromString("a\n1\n"));
+        var poison = new Azure.Storage.Queues.QueueClient(azurite.ConnectionString, "webjobs-blobtrigger-poison", new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 });
+        for (var delivery = 1; delivery <= 2; delivery++)
+        {
+            await using var host = await HostProcess.StartAsync(Settings(), Startup);
+            await Eventually.PollAsync(() => CountAsync("blob-killer.csv", "delivery"), n => n == delivery, Patience, $"delivery {delivery}");
+            await host.KillAsync();
+        }
+
+        await using (var last = await HostProcess.StartAsync(Settings(), Startup))
+        {
+            await Eventually.PollAsync(
+                async () => await poison.ExistsAsync() && (await poison.PeekMessagesAsync(32)).Value.Any(m => m.Body.ToString().Contains(_crashContainer, StringComparison.Ordinal)),
+                found => found,
+                Patience,
+                "the poison message");
+        }
+
+        Assert.Equal(2, await CountAsync("blob-killer.csv", "delivery"));
+        Assert.True(await container.GetBlobClient("killer.csv").ExistsAsync());
+    }
 
     [Fact]
     public async Task HostKilledMidActivity_RestartedHostFinishes_DoneStepsNotRepeatedInFlightStepRunsAgain()
@@ -99,6 +132,9 @@ public sealed class ProcessCrashTests(AzuriteFixture azurite, ITestOutputHelper 
         ["TASKHUB_NAME"] = _hub,
         ["RunLog__Table"] = _table,
         ["LocalHost__HostId"] = "crash-tests",
+        ["CrashContainer"] = _crashContainer,
+        ["LocalHost__Blobs__MaxAttempts"] = "2",
+        ["LocalHost__Blobs__PollInterval"] = "00:00:00.500",
     };
 
     private async Task<int> CountAsync(string instanceId, string step) =>

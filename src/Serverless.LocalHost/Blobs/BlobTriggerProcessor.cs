@@ -34,7 +34,8 @@ internal enum BlobOutcome
 
 /// <summary>
 /// Offers one blob version to one function, exactly once across restarts and hosts: a leased receipt guards the work,
-/// the trigger value is read with the ETag as a condition, failures are counted, and after the last attempt a poison
+/// the trigger value is read with the ETag as a condition, attempts are counted when they start (so a process that
+/// dies mid-invocation uses one up, as the host's dequeue count does), and after the last attempt a poison
 /// message goes to <c>webjobs-blobtrigger-poison</c>, as the Functions host does. The blob itself is never changed.
 /// </summary>
 internal sealed class BlobTriggerProcessor(
@@ -86,7 +87,15 @@ internal sealed class BlobTriggerProcessor(
 
         var maxAttempts = options.Value.Blobs.MaxAttempts;
         var blob = ContainerOf(function).GetBlobClient(blobName);
+        if (state.Attempts >= maxAttempts)
+        {
+            // Every attempt was counted and none finished: the process died in each (a file that kills the host).
+            return await PoisonAsync(function, pattern.Container, blobName, eTag, receipt, lease, state.Attempts, cancellationToken);
+        }
+
+        // The attempt counts from its delivery, as the host's queue dequeue count does, so a crash mid-invocation counts too.
         var attempt = state.Attempts + 1;
+        await BlobReceipts.WriteAsync(receipt, lease, attempt, completed: false, "Running", cancellationToken);
         Log.BlobTriggered(logger, pattern.Container, blobName, eTag.ToString(), function.Name, attempt, maxAttempts);
 
         var bindingData = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase)
@@ -123,11 +132,17 @@ internal sealed class BlobTriggerProcessor(
         }
         catch (FunctionInvocationException)
         {
-            await SendToPoisonQueueAsync(function, pattern.Container, blobName, eTag, cancellationToken);
-            await BlobReceipts.WriteAsync(receipt, lease, attempt, completed: true, "Poisoned", cancellationToken);
-            Log.BlobPoisoned(logger, pattern.Container, blobName, eTag.ToString(), function.Name, attempt, PoisonQueueName);
-            return BlobOutcome.Poisoned;
+            return await PoisonAsync(function, pattern.Container, blobName, eTag, receipt, lease, attempt, cancellationToken);
         }
+    }
+
+    private async Task<BlobOutcome> PoisonAsync(
+        FunctionDescriptor function, string container, string blobName, ETag eTag, BlobClient receipt, RenewingBlobLease lease, int attempts, CancellationToken cancellationToken)
+    {
+        await SendToPoisonQueueAsync(function, container, blobName, eTag, cancellationToken);
+        await BlobReceipts.WriteAsync(receipt, lease, attempts, completed: true, "Poisoned", cancellationToken);
+        Log.BlobPoisoned(logger, container, blobName, eTag.ToString(), function.Name, attempts, PoisonQueueName);
+        return BlobOutcome.Poisoned;
     }
 
     private static async ValueTask<object?> BindAsync(Type type, BlobClient blob, BlobRequestConditions conditions, CancellationToken cancellationToken)
