@@ -199,7 +199,19 @@ public sealed record PromotionInput(string Model, string Alias, int? Holder, int
 public sealed record PromotionOutcome(bool Promoted, string Reason);
 
 /// <summary>A person's decision on a run that waits for approval (<c>POST /api/runs/{runId}/approval</c>).</summary>
-public sealed record ApprovalDecision(bool Approve, string? By = null, string? Comment = null);
+/// <remarks>
+/// <see cref="Ticket"/> is set by <c>ApproveRun</c> (master key), which keeps the decision at <see cref="BlobName"/>:
+/// the run acts only on a decision whose ticket matches the one kept, so an event raised through the Durable API with
+/// the system key of a status URL is ignored.
+/// </remarks>
+public sealed record ApprovalDecision(bool Approve, string? By = null, string? Comment = null, string? Ticket = null)
+{
+    /// <summary>Where <c>ApproveRun</c> keeps a run's decision, in the runs container.</summary>
+    public static string BlobName(string runId) => $"{runId}/approval.json";
+}
+
+/// <summary>Input of <c>VerifyApproval</c>.</summary>
+public sealed record ApprovalCheck(string RunId, ApprovalDecision Decision);
 
 /// <summary>Input of <c>FailRun</c>.</summary>
 public sealed record FailedRun(string RunId, string Model, string Stage, string Error);

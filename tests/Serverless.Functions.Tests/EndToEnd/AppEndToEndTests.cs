@@ -184,10 +184,23 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         using var before = await _host.Http.GetAsync($"api/models/{_model}");
         var aliasesBefore = (await before.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("model").GetProperty("aliases");
 
-        using var approved = await _host.Http.PostAsJsonAsync($"api/runs/{runId}/approval", new { approve = true, by = "alice" });
-        var done = await WaitAsync(statusUrl, s => s.GetProperty("runtimeStatus").GetString() is "Completed" or "Failed");
-        using var again = await _host.Http.PostAsJsonAsync($"api/runs/{runId}/approval", new { approve = true, by = "alice" });
+        // The trainer's function key cannot approve, nor can the Durable system key its status URL carries.
+        using var withFunctionKey = await _host.Http.PostAsJsonAsync($"api/runs/{runId}/approval", new { approve = true, by = "trainer" });
+        using var plain = new HttpClient();
+        var query = statusUrl.IndexOf('?', StringComparison.Ordinal);
+        using var raised = await plain.PostAsJsonAsync($"{statusUrl[..query]}/raiseEvent/approval{statusUrl[query..]}", new { approve = true, by = "trainer" });
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var stillWaiting = await WaitAsync(statusUrl, _ => true);
 
+        using var approver = new HttpClient { BaseAddress = _host.Http.BaseAddress };
+        approver.DefaultRequestHeaders.Add("x-functions-key", TestFunctionsHost.MasterKey);
+        using var approved = await approver.PostAsJsonAsync($"api/runs/{runId}/approval", new { approve = true, by = "alice" });
+        var done = await WaitAsync(statusUrl, s => s.GetProperty("runtimeStatus").GetString() is "Completed" or "Failed");
+        using var again = await approver.PostAsJsonAsync($"api/runs/{runId}/approval", new { approve = true, by = "alice" });
+
+        Assert.Equal(HttpStatusCode.Unauthorized, withFunctionKey.StatusCode);
+        Assert.True(raised.IsSuccessStatusCode, $"the Durable API answered {raised.StatusCode}");
+        Assert.Equal(("Running", "awaiting approval"), (stillWaiting.GetProperty("runtimeStatus").GetString(), stillWaiting.GetProperty("customStatus").GetProperty("stage").GetString()));
         Assert.Equal("Running", waiting.GetProperty("runtimeStatus").GetString());
         Assert.False(aliasesBefore.TryGetProperty("champion", out _));
         Assert.Equal(HttpStatusCode.Accepted, approved.StatusCode);

@@ -85,7 +85,8 @@ public sealed class TrainModelOrchestratorTests
         _context.Setup(c => c.GetInput<TrainingRequest>()).Returns(new TrainingRequest("churn", "churn.csv", "churned", Sweep: new SweepSpec(MaxTrials: 1), RequireApproval: true));
         _context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>())).Returns(new TaskCompletionSource().Task);
         _context.Setup(c => c.WaitForExternalEvent<ApprovalDecision>(TrainModelOrchestrator.ApprovalEvent, It.IsAny<CancellationToken>()))
-            .ReturnsAsync(new ApprovalDecision(false, "bob", "holdout too small"));
+            .ReturnsAsync(new ApprovalDecision(false, "bob", "holdout too small", Ticket: "real"));
+        VerifyTickets("real");
 
         var result = await TrainModelOrchestrator.TrainModel(_context.Object);
 
@@ -93,6 +94,25 @@ public sealed class TrainModelOrchestratorTests
         Assert.Equal("not promoted: rejected by bob (holdout too small)", result.PromotionReason);
         Assert.Null(_promoted);
         Assert.Contains(_statuses, s => s is TrainingProgress { Stage: "awaiting approval" });
+    }
+
+    /// <summary>Events raised through the Durable API (no ticket, or one ApproveRun did not keep) are ignored; the run waits on for ApproveRun's.</summary>
+    [Fact]
+    public async Task TrainModel_ApprovalEventNotFromApproveRun_IgnoredUntilTheRealOne()
+    {
+        _context.Setup(c => c.GetInput<TrainingRequest>()).Returns(new TrainingRequest("churn", "churn.csv", "churned", Sweep: new SweepSpec(MaxTrials: 1), RequireApproval: true));
+        _context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>())).Returns(new TaskCompletionSource().Task);
+        _context.SetupSequence(c => c.WaitForExternalEvent<ApprovalDecision>(TrainModelOrchestrator.ApprovalEvent, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new ApprovalDecision(true, "mallory"))
+            .ReturnsAsync(new ApprovalDecision(true, "mallory", Ticket: "forged"))
+            .ReturnsAsync(new ApprovalDecision(true, "alice", Ticket: "real"));
+        var checkedTickets = VerifyTickets("real");
+
+        var result = await TrainModelOrchestrator.TrainModel(_context.Object);
+
+        Assert.True(result.Promoted);
+        Assert.NotNull(_promoted);
+        Assert.Equal(["forged", "real"], checkedTickets);
     }
 
     [Fact]
@@ -154,5 +174,15 @@ public sealed class TrainModelOrchestratorTests
 
         Assert.Contains("No trial of the 2 produced a value of auc; the first error: weights diverged", error.Message, StringComparison.Ordinal);
         Assert.Equal("sweeping", _failed!.Stage);
+    }
+
+    /// <summary>VerifyApproval as ApproveRun's kept decision would answer: true for the one ticket; the tickets checked.</summary>
+    private List<string?> VerifyTickets(string kept)
+    {
+        var checkedTickets = new List<string?>();
+        _context.Setup(c => c.CallActivityAsync<bool>(nameof(TrainingActivities.VerifyApproval), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback<TaskName, object?, TaskOptions?>((_, input, _) => checkedTickets.Add(((ApprovalCheck)input!).Decision.Ticket))
+            .ReturnsAsync((TaskName _, object? input, TaskOptions? _) => ((ApprovalCheck)input!).Decision.Ticket == kept);
+        return checkedTickets;
     }
 }

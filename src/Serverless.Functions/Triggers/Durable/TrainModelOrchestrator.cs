@@ -90,6 +90,34 @@ public static class TrainModelOrchestrator
     /// <summary>The external event a run waiting for approval takes: an <see cref="ApprovalDecision"/>.</summary>
     public const string ApprovalEvent = "approval";
 
+    /// <summary>
+    /// The first decision sent by <c>ApproveRun</c> within the request's timeout, or null: events without its ticket
+    /// (raised through the Durable API by whoever holds a status URL) are checked, ignored and waited past.
+    /// </summary>
+    private static async Task<ApprovalDecision?> WaitForApprovalAsync(TaskOrchestrationContext context, TrainingRequest request)
+    {
+        var deadline = context.CurrentUtcDateTime.AddHours(request.ApprovalTimeoutHours);
+        while (deadline > context.CurrentUtcDateTime)
+        {
+            ApprovalDecision decision;
+            try
+            {
+                decision = await context.WaitForExternalEvent<ApprovalDecision>(ApprovalEvent, deadline - context.CurrentUtcDateTime);
+            }
+            catch (TaskCanceledException)
+            {
+                return null;
+            }
+
+            if (decision.Ticket is not null && await context.CallActivityAsync<bool>(nameof(TrainingActivities.VerifyApproval), new ApprovalCheck(context.InstanceId, decision), Retry))
+            {
+                return decision;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Moves the alias when the new version is eligible, after a person approves it if the request asks for that.</summary>
     private static async Task<PromotionOutcome> PromoteAsync(TaskOrchestrationContext context, TrainingRequest request, RegistrationOutcome registered, Action<TrainingProgress> report, TrainingProgress progress)
     {
@@ -106,12 +134,8 @@ public static class TrainModelOrchestrator
         if (request.RequireApproval)
         {
             report(progress with { Stage = "awaiting approval" });
-            ApprovalDecision decision;
-            try
-            {
-                decision = await context.WaitForExternalEvent<ApprovalDecision>(ApprovalEvent, TimeSpan.FromHours(request.ApprovalTimeoutHours));
-            }
-            catch (TaskCanceledException)
+            var decision = await WaitForApprovalAsync(context, request);
+            if (decision is null)
             {
                 return new PromotionOutcome(false, $"not promoted: nobody approved it within {request.ApprovalTimeoutHours} hours ({registered.Reason})");
             }

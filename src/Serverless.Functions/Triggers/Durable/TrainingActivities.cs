@@ -249,6 +249,30 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
     /// <summary>The run id of a trial: the training run's id and the trial's index.</summary>
     public static string TrialRunId(string runId, int index) => $"{runId}-t{index:D3}";
 
+    /// <summary>Whether an approval event came from <c>ApproveRun</c>: its ticket is the one kept with the run's decision.</summary>
+    [Function(nameof(VerifyApproval))]
+    public async Task<bool> VerifyApproval([ActivityTrigger] ApprovalCheck input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        try
+        {
+            var kept = (await store.RunOutputs.GetBlobClient(ApprovalDecision.BlobName(input.RunId)).DownloadContentAsync(cancellationToken)).Value.Content
+                .ToObjectFromJson<ApprovalDecision>(Json);
+            var verified = kept is { Ticket: { Length: > 0 } ticket } && ticket == input.Decision.Ticket && kept.Approve == input.Decision.Approve;
+            if (!verified)
+            {
+                logger.LogWarning("Run {RunId}: an approval event that ApproveRun did not send was ignored", input.RunId);
+            }
+
+            return verified;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            logger.LogWarning("Run {RunId}: an approval event without a decision from ApproveRun was ignored", input.RunId);
+            return false;
+        }
+    }
+
     /// <summary>Points the alias at the new version, if it still points where the comparison saw it (else someone moved it meanwhile).</summary>
     [Function(nameof(PromoteModel))]
     public async Task<PromotionOutcome> PromoteModel([ActivityTrigger] PromotionInput input, CancellationToken cancellationToken)

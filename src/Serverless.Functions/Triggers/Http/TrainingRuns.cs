@@ -17,7 +17,8 @@ namespace Serverless.Functions.Triggers.Http;
 /// <summary>
 /// Training over HTTP: <c>PUT /api/datasets/{name}</c> uploads a training dataset (CSV, JSON Lines or Parquet),
 /// <c>POST /api/models/{model}/train</c> starts a durable training run and answers 202 with its status URLs,
-/// <c>POST /api/runs/{runId}/approval</c> approves or rejects its promotion, <c>GET /api/runs/{runId}/report</c>
+/// <c>POST /api/runs/{runId}/approval</c> (master key: separate from the trainers' function key) approves or
+/// rejects its promotion, <c>GET /api/runs/{runId}/report</c>
 /// serves its report.
 /// </summary>
 public sealed partial class TrainingRuns(PipelineStore store, TimeProvider time, ILogger<TrainingRuns> logger)
@@ -89,7 +90,7 @@ public sealed partial class TrainingRuns(PipelineStore store, TimeProvider time,
     /// </summary>
     [Function(nameof(ApproveRun))]
     public async Task<HttpResponseData> ApproveRun(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "runs/{runId}/approval")] HttpRequestData request,
+        [HttpTrigger(AuthorizationLevel.Admin, "post", Route = "runs/{runId}/approval")] HttpRequestData request,
         [DurableClient] DurableTaskClient client,
         string runId,
         CancellationToken cancellationToken)
@@ -118,8 +119,12 @@ public sealed partial class TrainingRuns(PipelineStore store, TimeProvider time,
             return await HttpAnswers.ProblemAsync(request, HttpStatusCode.Conflict, $"Run '{runId}' is {instance.RuntimeStatus}; only a running run waits for approval.", cancellationToken);
         }
 
-        await client.RaiseEventAsync(runId, TrainModelOrchestrator.ApprovalEvent, decision, cancellationToken);
-        logger.LogInformation("Run {RunId}: {Decision} by {By}", runId, decision.Approve ? "approved" : "rejected", decision.By);
+        // The run acts only on a decision whose ticket matches the one kept here, where the Durable API cannot write.
+        var ticketed = decision with { Ticket = Guid.NewGuid().ToString("N") };
+        await store.EnsureCreatedAsync(cancellationToken);
+        await store.RunOutputs.GetBlobClient(ApprovalDecision.BlobName(runId)).UploadAsync(BinaryData.FromObjectAsJson(ticketed, Serverless.Pipeline.PipelineJson.Indented), overwrite: true, cancellationToken);
+        await client.RaiseEventAsync(runId, TrainModelOrchestrator.ApprovalEvent, ticketed, cancellationToken);
+        logger.LogInformation("Run {RunId}: {Decision} by {By} with the master key", runId, decision.Approve ? "approved" : "rejected", decision.By);
         return await client.CreateCheckStatusResponseAsync(request, runId, HttpStatusCode.Accepted, cancellationToken);
     }
 
