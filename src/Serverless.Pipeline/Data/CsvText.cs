@@ -24,6 +24,22 @@ internal static class CsvText
         return options;
     }
 
+    /// <summary>
+    /// The next record, or false at the end or at the first record that is not valid CSV: monitoring passes measure
+    /// the rows before it, and scoring reports it as an error row.
+    /// </summary>
+    public static bool ReadOrStop(CsvDataReader reader)
+    {
+        try
+        {
+            return reader.Read();
+        }
+        catch (CsvFormatException)
+        {
+            return false;
+        }
+    }
+
     public static string Quote(string field) =>
         field.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{field.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : field;
 

@@ -24,7 +24,7 @@ public static class BatchProfiler
             .Select((c, i) => (Column: c, Index: header.FindIndex(h => string.Equals(h, c.Name, StringComparison.OrdinalIgnoreCase)), Profiler: new ColumnProfiler(c.Name, c.Kind, seed: i + 1, Reference(training, c))))
             .Where(c => c.Index >= 0)
             .ToList();
-        for (var row = 0; row < maxRows && Scoring.BatchScorer.ReadOrStop(reader); row++)
+        for (var row = 0; row < maxRows && CsvText.ReadOrStop(reader); row++)
         {
             foreach (var (_, index, profiler) in present)
             {

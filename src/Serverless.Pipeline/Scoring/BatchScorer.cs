@@ -50,7 +50,7 @@ public sealed class BatchScorer
         _plan = plan;
         _schema = FeatureRowBuilder.Schema(plan);
         _trees = TreeEnsembleScorer.TryCreate(_ml, _model, plan);
-        _classes = plan.Task == MlTask.BinaryClassification && plan.Classes.Count != 2 ? ["false", "true"] : plan.Classes;
+        _classes = PredictionColumns.ClassesOf(plan.Task, plan.Classes);
     }
 
     /// <summary>The plan the model was trained with.</summary>
@@ -64,7 +64,7 @@ public sealed class BatchScorer
 
     /// <summary>The header of prediction files.</summary>
     public string PredictionHeader(string? keyColumn) =>
-        string.Join(',', new[] { "row", keyColumn ?? "key" }.Concat(PredictionColumns.For(_plan.Task, _classes)).Select(CsvText.Quote));
+        string.Join(',', new[] { "row", keyColumn ?? "key" }.Concat(PredictionColumns.For(_plan.Task, _plan.Classes)).Select(CsvText.Quote));
 
     /// <summary>
     /// Scores the records in <paramref name="records"/> (no header; <paramref name="header"/> names the fields), numbering
@@ -148,7 +148,7 @@ public sealed class BatchScorer
 
         var builder = new FeatureRowBuilder(_plan, header);
         var rows = new List<FeatureRow>();
-        for (var row = 2L; rows.Count < maxRows && ReadOrStop(data); row++)
+        for (var row = 2L; rows.Count < maxRows && CsvText.ReadOrStop(data); row++)
         {
             string[] fields = [.. Enumerable.Range(0, data.RowFieldCount).Select(data.GetString)];
             if (builder.TryBuild(fields, row, out _) is { LabelText.Length: > 0 } built && (_plan.Task != MlTask.Regression || ValueParser.TryNumber(built.LabelText, out _)))
@@ -165,22 +165,6 @@ public sealed class BatchScorer
         var metrics = TrialRunner.Evaluate(_plan.Task, _model.Transform(_ml.Data.LoadFromEnumerable(rows, _schema)));
         metrics["labeledRows"] = rows.Count;
         return metrics;
-    }
-
-    /// <summary>
-    /// The next record, or false at the end or at the first record that is not valid CSV: monitoring passes measure
-    /// the rows before it, and scoring reports it as an error row.
-    /// </summary>
-    internal static bool ReadOrStop(CsvDataReader reader)
-    {
-        try
-        {
-            return reader.Read();
-        }
-        catch (CsvFormatException)
-        {
-            return false;
-        }
     }
 
     /// <summary>One prediction line: row, key, then the class and each class's probability (classifiers) or the value (regression).</summary>

@@ -21,8 +21,16 @@ public static class PredictionColumns
     public static IReadOnlyList<string> For(MlTask task, IReadOnlyList<string> classes)
     {
         ArgumentNullException.ThrowIfNull(classes);
-        return task == MlTask.Regression ? [Prediction] : [Prediction, .. Probabilities(classes)];
+        return task == MlTask.Regression ? [Prediction] : [Prediction, .. Probabilities(ClassesOf(task, classes))];
     }
+
+    /// <summary>The classes a model predicts, in probability-column order: a binary plan without its two classes predicts false/true.</summary>
+    public static IReadOnlyList<string> ClassesOf(MlTask task, IReadOnlyList<string> classes) =>
+        task == MlTask.BinaryClassification && classes.Count != 2 ? ["false", "true"] : classes;
+
+    /// <summary>The positive class of a binary task (the last of its two classes); null otherwise.</summary>
+    public static string? PositiveOf(MlTask task, IReadOnlyList<string> classes) =>
+        task == MlTask.BinaryClassification && classes.Count == 2 ? classes[1] : null;
 
     /// <summary>The probability column of each class, in order.</summary>
     public static IReadOnlyList<string> Probabilities(IReadOnlyList<string> classes)

@@ -46,7 +46,7 @@ public sealed record FeaturizationPlan(
     /// <see cref="Classes"/>. Unless the request names it, it is the second of the two classes in sorted order
     /// (numbers by value), as scikit-learn's <c>classes_[1]</c>: 1 of 0/1, true of false/true, yes of no/yes.
     /// </summary>
-    public string? PositiveClass => Task == MlTask.BinaryClassification && Classes.Count == 2 ? Classes[1] : null;
+    public string? PositiveClass => Scoring.PredictionColumns.PositiveOf(Task, Classes);
 
     /// <summary>The plan for a snapshot's label; <paramref name="task"/> is detected from the label when null.</summary>
     public static FeaturizationPlan Create(DatasetSchema schema, IReadOnlyList<ColumnProfile> profile, string label, MlTask? task = null, string? positiveClass = null)
