@@ -29,6 +29,9 @@ internal static partial class Log
     [LoggerMessage(1102, LogLevel.Warning, "Rejected Event Grid notification for '{FunctionName}': {Reason}")]
     public static partial void WebhookRejected(ILogger logger, string functionName, string reason);
 
+    [LoggerMessage(1104, LogLevel.Warning, "{Path}: storage is unreachable, answered 503 ({Reason})")]
+    public static partial void StorageUnreachable(ILogger logger, string path, string reason);
+
     [LoggerMessage(1200, LogLevel.Information, "Watching blob container '{Container}' for '{FunctionName}' (pattern '{Pattern}', every {PollInterval})")]
     public static partial void BlobWatching(ILogger logger, string container, string functionName, string pattern, TimeSpan pollInterval);
 

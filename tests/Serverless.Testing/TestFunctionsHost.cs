@@ -32,7 +32,7 @@ public sealed class TestFunctionsHost : IAsyncDisposable
     public static async Task<TestFunctionsHost> StartAsync(
         IEnumerable<Type> functionTypes,
         IDictionary<string, string?>? settings = null,
-        Action<HostApplicationBuilder>? configure = null)
+        Action<LocalFunctionsApplicationBuilder>? configure = null)
     {
         var types = functionTypes.ToList();
         var builder = LocalFunctionsHost.CreateBuilder([], types.FirstOrDefault()?.Assembly ?? typeof(TestFunctionsHost).Assembly);

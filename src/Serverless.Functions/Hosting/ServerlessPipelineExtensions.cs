@@ -2,6 +2,7 @@ using System.Text.Json;
 using Azure.Core;
 using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -23,12 +24,15 @@ public static class ServerlessPipelineExtensions
     /// <summary>The activity source of the app's own spans.</summary>
     public const string ActivitySourceName = "Serverless.Pipeline";
 
-    /// <summary>Adds the pipeline's options, storage clients, the ML library's services, health checks and telemetry.</summary>
+    /// <summary>
+    /// Adds the pipeline's options, storage clients, the ML library's services, health checks, telemetry, and the worker
+    /// middleware (a storage outage is a 503).
+    /// </summary>
     public static TBuilder AddServerlessPipeline<TBuilder>(this TBuilder builder)
-        where TBuilder : IHostApplicationBuilder
+        where TBuilder : IHostApplicationBuilder, IFunctionsWorkerApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var services = builder.Services;
+        var services = ((IHostApplicationBuilder)builder).Services;
 
         services.AddOptions<PipelineOptions>()
             .BindConfiguration(PipelineOptions.SectionName)
@@ -46,6 +50,7 @@ public static class ServerlessPipelineExtensions
         services.AddSingleton<Serverless.Functions.Scoring.ScoringOutputs>();
         services.AddSingleton(sp => new ModelCache(sp.GetRequiredService<PipelineStore>().Registry, sp.GetRequiredService<IOptions<PipelineOptions>>().Value.ModelCacheCapacity));
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
+        builder.UseMiddleware<StorageOutageMiddleware>();
 
         builder.AddServerlessTelemetry();
         return builder;

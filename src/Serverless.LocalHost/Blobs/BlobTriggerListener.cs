@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.LocalHost.Hosting;
 using Serverless.LocalHost.Invocation;
+using Serverless.Storage;
 
 namespace Serverless.LocalHost.Blobs;
 
@@ -55,7 +56,7 @@ internal sealed class BlobTriggerListener(
                         registered.SetResult();
                     }
                 }
-                catch (RequestFailedException ex)
+                catch (Exception ex) when (ex is RequestFailedException || StorageOutage.IsOutage(ex))
                 {
                     Log.BlobScanFailed(logger, pattern.Container, function.Name, ex.Message);
                 }
@@ -84,7 +85,7 @@ internal sealed class BlobTriggerListener(
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
             }
-            catch (RequestFailedException ex)
+            catch (Exception ex) when (ex is RequestFailedException || StorageOutage.IsOutage(ex))
             {
                 Log.BlobScanFailed(logger, pattern.Container, function.Name, ex.Message);
             }

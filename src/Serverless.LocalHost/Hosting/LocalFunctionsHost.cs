@@ -15,7 +15,7 @@ namespace Serverless.LocalHost.Hosting;
 public static class LocalFunctionsHost
 {
     /// <summary>A builder for a host that serves the <c>[Function]</c> methods of <paramref name="functions"/>.</summary>
-    public static HostApplicationBuilder CreateBuilder(string[] args, Assembly functions)
+    public static LocalFunctionsApplicationBuilder CreateBuilder(string[] args, Assembly functions)
     {
         ArgumentNullException.ThrowIfNull(functions);
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings
@@ -43,6 +43,6 @@ public static class LocalFunctionsHost
         builder.Services.AddFunctionsWorkerServices();
         builder.Services.AddLocalFunctionsRuntime();
         builder.Services.Configure<LocalHostOptions>(o => o.FunctionAssemblies.Add(functions));
-        return builder;
+        return new LocalFunctionsApplicationBuilder(builder);
     }
 }

@@ -64,6 +64,7 @@ internal sealed class HttpHost(
         });
 
         var app = builder.Build();
+        app.Use(AnswerStorageOutagesAsync);
         var routePrefix = (configuration[$"{LocalConfiguration.HostJsonSection}:extensions:http:routePrefix"] ?? "api").Trim('/');
         var routes = new Dictionary<FunctionDescriptor, string>();
         foreach (var function in catalog.WithTrigger<HttpTriggerAttribute>())
@@ -296,6 +297,25 @@ internal sealed class HttpHost(
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>
+    /// The host's own routes (the Durable API, webhooks) answer 503 with a <c>Retry-After</c> while storage cannot be
+    /// reached, instead of an empty 500; a function's failures were answered already, by the app's middleware or as 500.
+    /// </summary>
+    private async Task AnswerStorageOutagesAsync(HttpContext http, RequestDelegate next)
+    {
+        try
+        {
+            await next(http);
+        }
+        catch (Exception ex) when (StorageOutage.IsOutage(ex) && !http.Response.HasStarted)
+        {
+            Log.StorageUnreachable(logger, http.Request.Path, ex.GetBaseException().Message);
+            http.Response.Clear();
+            http.Response.Headers.RetryAfter = StorageOutage.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await WriteProblemAsync(http, HttpStatusCode.ServiceUnavailable, StorageOutage.Detail);
         }
     }
 

@@ -103,7 +103,7 @@ internal sealed partial class FunctionCatalog
 
         var binders = parameters
             .Select(p => p == triggerParameter
-                ? (context, request) => request.BindTrigger(context)
+                ? (context, _) => new ValueTask<object?>(((LocalFunctionContext)context).BindTriggerAsync())
                 : CreateBinder(name, p, bindingDataNames, providers))
             .ToImmutableArray();
         return new FunctionDescriptor(name, method, trigger, triggerParameter, kind.BindingType, binders);

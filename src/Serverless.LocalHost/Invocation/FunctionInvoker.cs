@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -8,10 +9,14 @@ namespace Serverless.LocalHost.Invocation;
 
 /// <summary>
 /// Runs one invocation: a DI scope, the function context, a trace span, parameter binding, the call itself. Logs one
-/// line per invocation (the outcome) and is the one place a failure is logged.
+/// line per invocation (the outcome) and is the one place a failure is logged. The app's worker middleware runs around
+/// each invocation, as the worker runs it.
 /// </summary>
 internal sealed class FunctionInvoker(IServiceProvider services, ILogger<FunctionInvoker> logger)
 {
+    private readonly FunctionExecutionDelegate _pipeline =
+        (services.GetService<FunctionMiddleware>() ?? new FunctionMiddleware()).Around(context => ExecuteAsync((LocalFunctionContext)context));
+
     /// <summary>The activity source of invocations; the real worker's name, so one telemetry setup serves here and in Azure.</summary>
     public static readonly ActivitySource ActivitySource = new("Microsoft.Azure.Functions.Worker");
 
@@ -19,7 +24,7 @@ internal sealed class FunctionInvoker(IServiceProvider services, ILogger<Functio
     {
         using var activity = ActivitySource.StartActivity($"Invoke {function.Name}", ActivityKind.Server);
         await using var scope = services.CreateAsyncScope();
-        var context = new LocalFunctionContext(function, scope.ServiceProvider, request.BindingData, request.RetryCount, request.MaxRetryCount, cancellationToken);
+        var context = new LocalFunctionContext(function, scope.ServiceProvider, request, cancellationToken);
         activity?.SetTag("faas.name", function.Name);
         activity?.SetTag("faas.invocation_id", context.InvocationId);
         activity?.SetTag("faas.trigger", function.BindingType switch
@@ -35,9 +40,9 @@ internal sealed class FunctionInvoker(IServiceProvider services, ILogger<Functio
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await ExecuteAsync(context, request);
+            await _pipeline(context);
             Log.Executed(logger, function.Name, "Succeeded", context.InvocationId, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return context.Result;
+            return context.Bindings.InvocationResult;
         }
         catch (Exception ex)
         {
@@ -54,15 +59,17 @@ internal sealed class FunctionInvoker(IServiceProvider services, ILogger<Functio
     /// </summary>
     public async Task<object?> RunOrchestratorAsync(FunctionDescriptor function, Microsoft.DurableTask.TaskOrchestrationContext orchestration)
     {
-        var context = new LocalFunctionContext(function, services, NoBindingData, 0, 0, CancellationToken.None);
-        await ExecuteAsync(context, new InvocationRequest(_ => ValueTask.FromResult<object?>(orchestration), NoBindingData));
-        return context.Result;
+        var request = new InvocationRequest(_ => ValueTask.FromResult<object?>(orchestration), NoBindingData);
+        var context = new LocalFunctionContext(function, services, request, CancellationToken.None);
+        await _pipeline(context);
+        return context.Bindings.InvocationResult;
     }
 
     private static readonly IReadOnlyDictionary<string, object?> NoBindingData = new Dictionary<string, object?>();
 
-    private static async Task ExecuteAsync(LocalFunctionContext context, InvocationRequest request)
+    private static async Task ExecuteAsync(LocalFunctionContext context)
     {
+        var request = context.Request;
         var function = context.Function;
         var arguments = new object?[function.Binders.Length];
         for (var i = 0; i < arguments.Length; i++)
@@ -74,6 +81,6 @@ internal sealed class FunctionInvoker(IServiceProvider services, ILogger<Functio
             ? null
             : ActivatorUtilities.CreateInstance(context.InstanceServices, function.Method.DeclaringType!);
         var returned = function.Method.Invoke(instance, BindingFlags.DoNotWrapExceptions, binder: null, arguments, culture: null);
-        context.Result = await function.ResultAwaiter(returned);
+        context.Bindings.InvocationResult = await function.ResultAwaiter(returned);
     }
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Serverless.LocalHost.Hosting;
 using Serverless.LocalHost.Invocation;
+using Serverless.Storage;
 
 namespace Serverless.LocalHost.Timers;
 
@@ -113,7 +114,7 @@ internal sealed class TimerTriggerListener(
                     await statusBlob.UploadAsync(BinaryData.FromObjectAsJson(status, StatusJson), overwrite: true, stoppingToken);
                 }
             }
-            catch (RequestFailedException ex)
+            catch (Exception ex) when (ex is RequestFailedException || StorageOutage.IsOutage(ex))
             {
                 Log.TimerStorageFailed(logger, function.Name, ex.Message);
             }

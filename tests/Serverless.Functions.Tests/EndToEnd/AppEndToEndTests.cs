@@ -24,17 +24,17 @@ namespace Serverless.Functions.Tests.EndToEnd;
 [Collection(AzuriteCollection.Name)]
 public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan TrainingPatience = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan TrainingPatience = AppUnderTest.TrainingPatience;
 
     private readonly string _output = $"out-{Guid.NewGuid():N}"[..24];
     private readonly string _model = $"churn-{Guid.NewGuid():N}"[..16];
     private TestFunctionsHost _host = null!;
+    private AppUnderTest _app = null!;
 
     public async Task InitializeAsync()
     {
         _host = await TestFunctionsHost.StartAsync(
-            [typeof(Health), typeof(ScoreOnBlobDrop), typeof(RetrainOnSchedule), typeof(ScoringFiles), typeof(TrainingRuns), typeof(Models), typeof(TrainModelOrchestrator), typeof(TrainingActivities), typeof(ScoreBatchOrchestrator), typeof(ScoringActivities)],
+            AppUnderTest.Functions,
             new Dictionary<string, string?>
             {
                 ["AzureWebJobsStorage"] = azurite.ConnectionString,
@@ -47,6 +47,7 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
             },
             builder => builder.AddServerlessPipeline());
         _host.Http.DefaultRequestHeaders.Add("x-functions-key", TestFunctionsHost.FunctionKey);
+        _app = new AppUnderTest(_host.Http, azurite.ConnectionString, _model, _output);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
@@ -66,7 +67,7 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task TrainOverHttp_ThenScoreAFileAndRows_WithTheChampion()
     {
-        var status = await TrainAsync(SyntheticData.CustomersCsv(800, seed: 1, withLabel: true, badEvery: 0), earlyTermination: true);
+        var status = await _app.TrainAsync(SyntheticData.CustomersCsv(800, seed: 1, withLabel: true, badEvery: 0), earlyTermination: true);
 
         Assert.Equal("Completed", status.GetProperty("runtimeStatus").GetString());
         var output = status.GetProperty("output");
@@ -85,7 +86,7 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Contains("data:image/png;base64,", html, StringComparison.Ordinal);
         Assert.Contains("Trials against auc", html.Replace("alt=\"trials.png\"", "Trials against auc", StringComparison.Ordinal), StringComparison.Ordinal);
 
-        var trials = await TrialRunsAsync(runId);
+        var trials = await _app.TrialRunsAsync(runId);
         Assert.Equal(6, trials.Count);
         Assert.All(trials, t => Assert.Contains(t.Status, new[] { RunStatus.Completed, RunStatus.Stopped }));
 
@@ -102,7 +103,7 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
 
         var input = $"{_model}/batch-{Guid.NewGuid():N}.csv";
         using var accepted = await _host.Http.PutAsync($"api/scoring/inputs/{input}", new StringContent(SyntheticData.CustomersCsv(3000, seed: 4, withLabel: false, badEvery: 500)));
-        var summary = await ReadSummaryAsync(input);
+        var summary = await _app.ReadSummaryAsync(input);
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         Assert.Equal("scored", summary.GetProperty("status").GetString());
         Assert.Equal((3000, 2994, 6), (summary.GetProperty("rowsIn").GetInt64(), summary.GetProperty("rowsScored").GetInt64(), summary.GetProperty("rowsRejected").GetInt64()));
@@ -117,14 +118,14 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(7, errors.Length);
 
         // A folder {model}@{version} pins the version; a version that does not exist is a rejection that says so.
-        var pinned = await ScoreAsync($"{_model}@1/pinned.csv", SyntheticData.CustomersCsv(10, seed: 5, withLabel: false, badEvery: 0), prefix: false);
-        var missing = await ScoreAsync($"{_model}@9/missing.csv", SyntheticData.CustomersCsv(10, seed: 5, withLabel: false, badEvery: 0), prefix: false);
+        var pinned = await _app.ScoreAsync($"{_model}@1/pinned.csv", SyntheticData.CustomersCsv(10, seed: 5, withLabel: false, badEvery: 0), prefix: false);
+        var missing = await _app.ScoreAsync($"{_model}@9/missing.csv", SyntheticData.CustomersCsv(10, seed: 5, withLabel: false, badEvery: 0), prefix: false);
         Assert.Equal(("scored", 1), (pinned.GetProperty("status").GetString(), pinned.GetProperty("modelVersion").GetInt32()));
         Assert.True(missing.GetProperty("status").GetString() == "rejected", missing.ToString());
         Assert.Contains("has no version 9", missing.GetProperty("problems")[0].GetString(), StringComparison.Ordinal);
 
         // ?output=summary: counts and errors, no predictions file.
-        var summaryOnly = await ScoreAsync("summary-only.csv?output=summary", SyntheticData.CustomersCsv(100, seed: 5, withLabel: false, badEvery: 50));
+        var summaryOnly = await _app.ScoreAsync("summary-only.csv?output=summary", SyntheticData.CustomersCsv(100, seed: 5, withLabel: false, badEvery: 50));
         using var noPredictions = await _host.Http.GetAsync($"api/scoring/results/{_model}/summary-only.csv?file=predictions.csv");
         Assert.Equal(("scored", 98L, 2L), (summaryOnly.GetProperty("status").GetString(), summaryOnly.GetProperty("rowsScored").GetInt64(), summaryOnly.GetProperty("rowsRejected").GetInt64()));
         Assert.Equal(JsonValueKind.Null, summaryOnly.GetProperty("predictions").ValueKind);
@@ -135,12 +136,12 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task DropLargeCsv_FannedOutInParts_MergedInOrderWithSummary()
     {
-        await TrainAsync(SyntheticData.CustomersCsv(500, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
+        await _app.TrainAsync(SyntheticData.CustomersCsv(500, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
         var csv = SyntheticData.CustomersCsv(12_000, seed: 8, withLabel: false, badEvery: 1000);
 
         var input = $"{_model}/large.csv";
         using var accepted = await _host.Http.PutAsync($"api/scoring/inputs/{input}", new StringContent(csv));
-        var summary = await ReadSummaryAsync(input, TrainingPatience);
+        var summary = await _app.ReadSummaryAsync(input, TrainingPatience);
 
         Assert.True(csv.Length >= 200_000, $"the input ({csv.Length} bytes) must be over the fan-out size");
         Assert.Equal("scored", summary.GetProperty("status").GetString());
@@ -162,7 +163,7 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
             csv.Append(i).Append(",no\n");
         }
 
-        var status = await TrainAsync(csv.ToString(), earlyTermination: false);
+        var status = await _app.TrainAsync(csv.ToString(), earlyTermination: false);
         var runId = status.GetProperty("instanceId").GetString()!;
         var run = await new RunTracker(new TableServiceClient(azurite.ConnectionString), TimeProvider.System).GetAsync(_model, runId, CancellationToken.None);
 
@@ -178,8 +179,8 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task Train_RequiringApproval_WaitsThenPromotesWhenApproved()
     {
-        var statusUrl = await StartTrainingAsync(SyntheticData.CustomersCsv(400, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false, requireApproval: true);
-        var waiting = await WaitAsync(statusUrl, s => s.GetProperty("customStatus").ValueKind == JsonValueKind.Object && s.GetProperty("customStatus").GetProperty("stage").GetString() == "awaiting approval");
+        var statusUrl = await _app.StartTrainingAsync(SyntheticData.CustomersCsv(400, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false, requireApproval: true);
+        var waiting = await AppUnderTest.WaitAsync(statusUrl, s => s.GetProperty("customStatus").ValueKind == JsonValueKind.Object && s.GetProperty("customStatus").GetProperty("stage").GetString() == "awaiting approval");
         var runId = waiting.GetProperty("instanceId").GetString()!;
         using var before = await _host.Http.GetAsync($"api/models/{_model}");
         var aliasesBefore = (await before.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("model").GetProperty("aliases");
@@ -190,12 +191,12 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         var query = statusUrl.IndexOf('?', StringComparison.Ordinal);
         using var raised = await plain.PostAsJsonAsync($"{statusUrl[..query]}/raiseEvent/approval{statusUrl[query..]}", new { approve = true, by = "trainer" });
         await Task.Delay(TimeSpan.FromSeconds(3));
-        var stillWaiting = await WaitAsync(statusUrl, _ => true);
+        var stillWaiting = await AppUnderTest.WaitAsync(statusUrl, _ => true);
 
         using var approver = new HttpClient { BaseAddress = _host.Http.BaseAddress };
         approver.DefaultRequestHeaders.Add("x-functions-key", TestFunctionsHost.MasterKey);
         using var approved = await approver.PostAsJsonAsync($"api/runs/{runId}/approval", new { approve = true, by = "alice" });
-        var done = await WaitAsync(statusUrl, s => s.GetProperty("runtimeStatus").GetString() is "Completed" or "Failed");
+        var done = await AppUnderTest.WaitAsync(statusUrl, s => s.GetProperty("runtimeStatus").GetString() is "Completed" or "Failed");
         using var again = await approver.PostAsJsonAsync($"api/runs/{runId}/approval", new { approve = true, by = "alice" });
 
         Assert.Equal(HttpStatusCode.Unauthorized, withFunctionKey.StatusCode);
@@ -233,7 +234,7 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         await blob.UploadAsync(BinaryData.FromString("x1,x2,color\n1,2,red\n"));
         var etag = (await blob.GetPropertiesAsync()).Value.ETag;
 
-        var summary = await ReadSummaryAsync(name);
+        var summary = await _app.ReadSummaryAsync(name);
 
         Assert.Equal("rejected", summary.GetProperty("status").GetString());
         Assert.Contains($"model '{name.Split('/')[0]}' has no 'champion' version", summary.GetProperty("problems")[0].GetString(), StringComparison.Ordinal);
@@ -248,7 +249,7 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         var name = $"{Guid.NewGuid():N}/data.json";
         await input.UploadBlobAsync(name, BinaryData.FromString("{}"));
 
-        var summary = await ReadSummaryAsync(name);
+        var summary = await _app.ReadSummaryAsync(name);
 
         Assert.Equal("rejected", summary.GetProperty("status").GetString());
         Assert.Contains("only .csv", summary.GetProperty("problems")[0].GetString(), StringComparison.Ordinal);
@@ -274,14 +275,14 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task RetrainSchedule_AfterADriftedBatch_RetrainsOnlyOnNewDataReplayingTheRequest()
     {
-        await TrainAsync(SyntheticData.CustomersCsv(500, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
+        await _app.TrainAsync(SyntheticData.CustomersCsv(500, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
         var shifted = new StringBuilder("customer_id,x1,x2,color\n");
         for (var i = 0; i < 500; i++)
         {
             shifted.Append("C-").Append(i).Append(',').Append(6 + (i % 7)).Append(",-5,green\n");
         }
 
-        var summary = await ScoreAsync("drifted.csv", shifted.ToString());
+        var summary = await _app.ScoreAsync("drifted.csv", shifted.ToString());
         var x1 = summary.GetProperty("drift").EnumerateArray().Single(d => d.GetProperty("column").GetString() == "x1");
         Assert.True(x1.GetProperty("psi").GetDouble() > 0.25);
         Assert.Equal("Major", x1.GetProperty("verdict").GetString());
@@ -289,7 +290,7 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
 
         Assert.Empty(await RunScheduleAsync());
 
-        await UploadDatasetAsync(SyntheticData.CustomersCsv(600, seed: 8, withLabel: true, badEvery: 0));
+        await _app.UploadDatasetAsync(SyntheticData.CustomersCsv(600, seed: 8, withLabel: true, badEvery: 0));
         var (retrain, input) = await RetrainTwiceAsync();
 
         Assert.Equal(2, retrain.GetProperty("version").GetInt32());
@@ -303,13 +304,13 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task Reupload_SummaryIsAboutTheNewVersionAtOnce()
     {
-        await TrainAsync(SyntheticData.CustomersCsv(300, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
-        var first = await ScoreAsync("again.csv", SyntheticData.CustomersCsv(20, seed: 2, withLabel: false, badEvery: 0));
+        await _app.TrainAsync(SyntheticData.CustomersCsv(300, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
+        var first = await _app.ScoreAsync("again.csv", SyntheticData.CustomersCsv(20, seed: 2, withLabel: false, badEvery: 0));
 
         using var second = await _host.Http.PutAsync($"api/scoring/inputs/{_model}/again.csv", new StringContent(SyntheticData.CustomersCsv(30, seed: 3, withLabel: false, badEvery: 0)));
         var etag = (await second.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("eTag").GetString();
         var right = await _host.Http.GetFromJsonAsync<JsonElement>($"api/scoring/results/{_model}/again.csv");
-        var final = await ReadSummaryAsync($"{_model}/again.csv");
+        var final = await _app.ReadSummaryAsync($"{_model}/again.csv");
 
         Assert.NotEqual(first.GetProperty("inputETag").GetString(), etag);
         Assert.Equal(etag, right.GetProperty("inputETag").GetString());
@@ -324,11 +325,11 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task DropMalformedCsv_EachFileEndsWithASummaryBadRecordIsAnErrorRow()
     {
-        await TrainAsync(SyntheticData.CustomersCsv(400, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
+        await _app.TrainAsync(SyntheticData.CustomersCsv(400, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
         var lines = SyntheticData.CustomersCsv(200, seed: 2, withLabel: false, badEvery: 0).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
         var strayQuote = lines.Select((l, i) => i == 10 ? "C-0010,\"1.5\"x,0.3,red" : l);
-        var stray = await ScoreAsync("stray-quote.csv", string.Join('\n', strayQuote) + "\n");
+        var stray = await _app.ScoreAsync("stray-quote.csv", string.Join('\n', strayQuote) + "\n");
         var errors = await _host.Http.GetStringAsync($"api/scoring/results/{_model}/stray-quote.csv?file=errors.csv");
 
         var longField = lines.Select((l, i) => i == 5 ? $"C-{new string('k', 70_000)},1,1,red" : l);
@@ -339,9 +340,9 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         }
 
         var wideRow = "C-1,1,1,red" + string.Concat(Enumerable.Repeat(",0", 9_996));
-        var longSummary = await ScoreAsync("long-field.csv", string.Join('\n', longField) + "\n");
-        var wideSummary = await ScoreAsync("wide.csv", $"{wide}\n{wideRow}\n{wideRow}\n");
-        var endless = await ScoreAsync("endless-header.csv", new string('h', 1_200_000));
+        var longSummary = await _app.ScoreAsync("long-field.csv", string.Join('\n', longField) + "\n");
+        var wideSummary = await _app.ScoreAsync("wide.csv", $"{wide}\n{wideRow}\n{wideRow}\n");
+        var endless = await _app.ScoreAsync("endless-header.csv", new string('h', 1_200_000));
 
         Assert.Equal("scored", stray.GetProperty("status").GetString());
         Assert.Equal(1, stray.GetProperty("rowsRejected").GetInt64());
@@ -361,10 +362,10 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         var header = lines[0];
         var random = new Random(3);
         var rows = lines[1..].OrderBy(_ => random.Next()).ToArray();
-        await TrainAsync(string.Join('\n', [header, .. rows[..1000]]) + "\n", earlyTermination: false);
+        await _app.TrainAsync(string.Join('\n', [header, .. rows[..1000]]) + "\n", earlyTermination: false);
         var scoringHalf = rows[1000..].Select(r => r[..r.LastIndexOf(',')]);
 
-        var summary = await ScoreAsync("other-half.csv", string.Join('\n', [header[..header.LastIndexOf(',')], .. scoringHalf]) + "\n");
+        var summary = await _app.ScoreAsync("other-half.csv", string.Join('\n', [header[..header.LastIndexOf(',')], .. scoringHalf]) + "\n");
 
         var drift = summary.GetProperty("drift").EnumerateArray().ToList();
         Assert.NotEmpty(drift);
@@ -376,26 +377,18 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task RetrainSchedule_AfterALabeledBatchWithADecayedMetric_Retrains()
     {
-        await TrainAsync(SyntheticData.CustomersCsv(500, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
+        await _app.TrainAsync(SyntheticData.CustomersCsv(500, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false);
         var flipped = SyntheticData.CustomersCsv(400, seed: 3, withLabel: true, badEvery: 0)
             .Replace(",yes\n", ",tmp\n", StringComparison.Ordinal).Replace(",no\n", ",yes\n", StringComparison.Ordinal).Replace(",tmp\n", ",no\n", StringComparison.Ordinal);
 
-        var summary = await ScoreAsync("labeled.csv", flipped);
+        var summary = await _app.ScoreAsync("labeled.csv", flipped);
         Assert.InRange(summary.GetProperty("metrics").GetProperty("auc").GetDouble(), 0, 0.2);
-        await UploadDatasetAsync(flipped);
+        await _app.UploadDatasetAsync(flipped);
 
         var (retrain, input) = await RetrainTwiceAsync();
 
         Assert.Equal(2, retrain.GetProperty("version").GetInt32());
         Assert.Contains("the metric decayed", input.GetProperty("description").GetString(), StringComparison.Ordinal);
-    }
-
-    private async Task<JsonElement> ScoreAsync(string file, string csv, bool prefix = true)
-    {
-        var input = prefix ? $"{_model}/{file}" : file;
-        using var accepted = await _host.Http.PutAsync($"api/scoring/inputs/{input}", new StringContent(csv));
-        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        return await ReadSummaryAsync(input.Split('?')[0]);
     }
 
     /// <summary>Runs the schedule twice in one slot (one retrain only), waits for the retrain; its output and input.</summary>
@@ -440,84 +433,5 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         }
 
         return list;
-    }
-
-    private async Task UploadDatasetAsync(string csv)
-    {
-        using var uploaded = await _host.Http.PutAsync($"api/datasets/{_model}.csv", new StringContent(csv));
-        Assert.Equal(HttpStatusCode.Created, uploaded.StatusCode);
-    }
-
-    private async Task<JsonElement> TrainAsync(string csv, bool earlyTermination) =>
-        await WaitAsync(await StartTrainingAsync(csv, earlyTermination, requireApproval: false), s => s.GetProperty("runtimeStatus").GetString() is "Completed" or "Failed" or "Terminated");
-
-    private async Task<string> StartTrainingAsync(string csv, bool earlyTermination, bool requireApproval)
-    {
-        await UploadDatasetAsync(csv);
-        var request = new Dictionary<string, object?>
-        {
-            ["dataset"] = $"{_model}.csv",
-            ["label"] = "churned",
-            ["sweep"] = new { sampler = "sobol", maxTrials = 6, trainers = new[] { "LightGbm", "Lbfgs" } },
-            ["maxConcurrentTrials"] = 3,
-            ["folds"] = 3,
-            ["earlyTermination"] = earlyTermination ? new { policy = "median", steps = 2 } : null,
-            ["requireApproval"] = requireApproval,
-        };
-        using var started = await _host.Http.PostAsJsonAsync($"api/models/{_model}/train", request);
-        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
-        return (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("statusQueryGetUri").GetString()!;
-    }
-
-    private static async Task<JsonElement> WaitAsync(string statusUrl, Func<JsonElement, bool> until)
-    {
-
-        // The status URL carries its own (system) key; a function key in a header would take precedence and not open it.
-        // As in Durable Functions, the status answer is 202 while running, 200 when completed, 400 when failed.
-        using var plain = new HttpClient();
-        return await Eventually.PollAsync(
-            async () => await (await plain.GetAsync(statusUrl)).Content.ReadFromJsonAsync<JsonElement>(),
-            until,
-            TrainingPatience,
-            "the training run to reach the state awaited");
-    }
-
-    private async Task<List<TrackedRun>> TrialRunsAsync(string runId)
-    {
-        var tracker = new RunTracker(new TableServiceClient(azurite.ConnectionString), TimeProvider.System);
-        var runs = new List<TrackedRun>();
-        for (var i = 0; i < 100; i++)
-        {
-            if (await tracker.GetAsync(_model, TrainingActivities.TrialRunId(runId, i), CancellationToken.None) is not { } run)
-            {
-                break;
-            }
-
-            runs.Add(run);
-        }
-
-        return runs;
-    }
-
-    /// <summary>The input's summary once it has an outcome (not <c>pending</c> or <c>scoring</c>).</summary>
-    private async Task<JsonElement> ReadSummaryAsync(string name, TimeSpan? patience = null)
-    {
-        var summary = new BlobContainerClient(azurite.ConnectionString, _output).GetBlobClient($"{name}/summary.json");
-        var content = await Eventually.PollAsync(
-            async () =>
-            {
-                try
-                {
-                    return (await summary.DownloadContentAsync()).Value.Content.ToString();
-                }
-                catch (RequestFailedException ex) when (ex.Status == 404)
-                {
-                    return null;
-                }
-            },
-            c => c is not null && JsonDocument.Parse(c).RootElement.GetProperty("status").GetString() is not ("pending" or "scoring"),
-            patience ?? Patience,
-            $"{_output}/{name}/summary.json");
-        return JsonDocument.Parse(content!).RootElement.Clone();
     }
 }
