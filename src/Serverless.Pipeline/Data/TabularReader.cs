@@ -53,8 +53,10 @@ internal abstract class TabularReader : IAsyncDisposable
     /// <inheritdoc />
     public abstract ValueTask DisposeAsync();
 
+    /// <summary>CSV; a badly quoted record is handed on with its <see cref="RecordProblem"/>, so it is rejected and the rest is read.</summary>
     private sealed class CsvReader(StreamReader text, CsvDataReader csv, string file) : TabularReader
     {
+        private readonly char _delimiter = CsvText.Delimiter(csv.GetRawRecordSpan());
         private long _records;
 
         public override IReadOnlyList<string> Header { get; } = [.. Enumerable.Range(0, csv.FieldCount).Select(i => csv.GetName(i).Trim())];
@@ -69,7 +71,14 @@ internal abstract class TabularReader : IAsyncDisposable
                 throw new DatasetValidationException(file, $"{file}: the file is empty.", 1);
             }
 
-            return new CsvReader(text, await CsvDataReader.CreateAsync(text, new CsvDataReaderOptions { HasHeaders = true }, cancellationToken), file);
+            try
+            {
+                return new CsvReader(text, await CsvDataReader.CreateAsync(text, CsvText.ReaderOptions(hasHeaders: true), cancellationToken), file);
+            }
+            catch (CsvFormatException ex)
+            {
+                throw new DatasetValidationException(file, $"{file}, row 1: the header is not valid CSV ({ex.Message}).", 1);
+            }
         }
 
         public override async ValueTask<string[]?> ReadAsync(CancellationToken cancellationToken)
@@ -83,10 +92,12 @@ internal abstract class TabularReader : IAsyncDisposable
             }
             catch (CsvFormatException ex)
             {
+                // Only a record past the reader's limit gets here: nothing after it can be read.
                 throw new DatasetValidationException(file, $"{file}, row {ex.RowNumber}: not valid CSV ({ex.Message}).", ex.RowNumber);
             }
 
             _records++;
+            RecordProblem = CsvText.QuotingProblem(csv.GetRawRecordSpan(), _delimiter) is { } quoting ? (null, $"not valid CSV: {quoting}") : null;
             var fields = new string[csv.RowFieldCount];
             for (var i = 0; i < fields.Length; i++)
             {

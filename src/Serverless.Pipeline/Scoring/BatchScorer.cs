@@ -83,7 +83,8 @@ public sealed class BatchScorer
         long written = 0;
         Span<char> number = stackalloc char[32];
         using var reader = new StreamReader(records, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
-        using var csv = CsvDataReader.Create(reader, CsvText.ReaderOptions(hasHeaders: false, Delimiter(header)));
+        var delimiter = CsvText.Delimiter(header);
+        using var csv = CsvDataReader.Create(reader, CsvText.ReaderOptions(hasHeaders: false, delimiter));
         var row = firstRow - 1;
         var fields = Array.Empty<string>();
         while (true)
@@ -94,23 +95,33 @@ public sealed class BatchScorer
                 {
                     break;
                 }
-
-                if (fields.Length != csv.RowFieldCount)
-                {
-                    fields = new string[csv.RowFieldCount];
-                }
-
-                for (var i = 0; i < fields.Length; i++)
-                {
-                    fields[i] = csv.GetString(i);
-                }
             }
             catch (CsvFormatException ex)
             {
+                // Only a record past the reader's limit gets here (bad quoting is read leniently): nothing after it can be read.
                 rowsIn++;
                 rejected++;
-                errors.WriteLine($"{row + 1},{CsvText.Quote($"not valid CSV: {ex.Message}")}");
+                errors.WriteLine($"{row + 1},{CsvText.Quote($"not valid CSV: {ex.Message} The records after it in this file or part were not read.")}");
                 break;
+            }
+
+            if (CsvText.QuotingProblem(csv.GetRawRecordSpan(), delimiter) is { } quoting)
+            {
+                row++;
+                rowsIn++;
+                rejected++;
+                errors.WriteLine($"{row},{CsvText.Quote($"not valid CSV: {quoting}")}");
+                continue;
+            }
+
+            if (fields.Length != csv.RowFieldCount)
+            {
+                fields = new string[csv.RowFieldCount];
+            }
+
+            for (var i = 0; i < fields.Length; i++)
+            {
+                fields[i] = csv.GetString(i);
             }
 
             row++;
@@ -140,6 +151,7 @@ public sealed class BatchScorer
         ArgumentNullException.ThrowIfNull(csv);
         using var reader = new StreamReader(csv, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
         using var data = CsvDataReader.Create(reader, CsvText.ReaderOptions(hasHeaders: true));
+        var delimiter = CsvText.Delimiter(data.GetRawRecordSpan());
         string[] header = [.. Enumerable.Range(0, data.FieldCount).Select(i => data.GetName(i).Trim())];
         if (!header.Contains(_plan.Label, StringComparer.OrdinalIgnoreCase))
         {
@@ -148,7 +160,7 @@ public sealed class BatchScorer
 
         var builder = new FeatureRowBuilder(_plan, header);
         var rows = new List<FeatureRow>();
-        for (var row = 2L; rows.Count < maxRows && CsvText.ReadOrStop(data); row++)
+        for (var row = 2L; rows.Count < maxRows && CsvText.ReadWellFormed(data, delimiter); row++)
         {
             string[] fields = [.. Enumerable.Range(0, data.RowFieldCount).Select(data.GetString)];
             if (builder.TryBuild(fields, row, out _) is { LabelText.Length: > 0 } built && (_plan.Task != MlTask.Regression || ValueParser.TryNumber(built.LabelText, out _)))
@@ -302,13 +314,11 @@ public sealed class BatchScorer
     /// <summary>The column names of a header line (its delimiter detected as the scorer does).</summary>
     public static string[] ParseHeader(string header)
     {
-        using var csv = CsvDataReader.Create(new StringReader(header + "\n"), CsvText.ReaderOptions(hasHeaders: true, Delimiter(header)));
+        using var csv = CsvDataReader.Create(new StringReader(header + "\n"), CsvText.ReaderOptions(hasHeaders: true, CsvText.Delimiter(header)));
         return [.. Enumerable.Range(0, csv.FieldCount).Select(csv.GetName)];
     }
 
     /// <summary>The delimiter of the header: the most frequent of comma, semicolon, tab and pipe.</summary>
-    private static char Delimiter(string header) => new[] { ',', ';', '\t', '|' }.OrderByDescending(d => header.Count(c => c == d)).First();
-
     private sealed class BinaryOutput
     {
         public bool PredictedLabel { get; set; }

@@ -344,9 +344,17 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         var wideSummary = await _app.ScoreAsync("wide.csv", $"{wide}\n{wideRow}\n{wideRow}\n");
         var endless = await _app.ScoreAsync("endless-header.csv", new string('h', 1_200_000));
 
-        Assert.Equal("scored", stray.GetProperty("status").GetString());
-        Assert.Equal(1, stray.GetProperty("rowsRejected").GetInt64());
+        // Rows 10 and 60,001 of a file large enough to be fanned out in parts: each is one error row.
+        var many = SyntheticData.CustomersCsv(60_100, seed: 3, withLabel: false, badEvery: 0).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        many[9] = "C-0009,\"0.5\"x,0.3,red";
+        many[60_000] = "C-60000,0.5,0\"3,red";
+        var large = await _app.ScoreAsync("stray-quotes-large.csv", string.Join('\n', many) + "\n");
+        var largeErrors = await _host.Http.GetStringAsync($"api/scoring/results/{_model}/stray-quotes-large.csv?file=errors.csv");
+
+        Assert.Equal(("scored", 199L, 1L), (stray.GetProperty("status").GetString(), stray.GetProperty("rowsScored").GetInt64(), stray.GetProperty("rowsRejected").GetInt64()));
         Assert.Contains("\n11,", errors, StringComparison.Ordinal);
+        Assert.Equal(("scored", 60_098L, 2L), (large.GetProperty("status").GetString(), large.GetProperty("rowsScored").GetInt64(), large.GetProperty("rowsRejected").GetInt64()));
+        Assert.Equal(["10", "60001"], largeErrors.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..].Select(l => l.Split(',')[0]));
         Assert.Contains("not valid CSV", errors, StringComparison.Ordinal);
         Assert.Equal(("scored", 200L), (longSummary.GetProperty("status").GetString(), longSummary.GetProperty("rowsScored").GetInt64()));
         Assert.Equal(("scored", 2L), (wideSummary.GetProperty("status").GetString(), wideSummary.GetProperty("rowsScored").GetInt64()));

@@ -175,6 +175,46 @@ public sealed class DatasetIngestorTests(AzuriteFixture azurite)
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(parquet.ToArray())), snapshot.SourceSha256);
     }
 
+    /// <summary>A badly quoted record is a rejected row with its row and reason; the records after it are read (before: the run failed).</summary>
+    [Fact]
+    public async Task Ingest_MalformedCsvRecords_RejectedWithRowAndReasonRestRead()
+    {
+        var rows = new StringBuilder("id,age,label\n");
+        for (var i = 1; i <= 60; i++)
+        {
+            rows.Append(i switch
+            {
+                9 => "9,\"41\"x,a\n",
+                30 => "30,3\"0,b\n",
+                _ => $"{i},{20 + i},{(i % 2 == 0 ? "a" : "b")}\n",
+            });
+        }
+
+        var snapshot = await IngestAsync(rows.ToString(), new IngestOptions(Label: "label"));
+
+        Assert.Equal((60, 58, 2), (snapshot.RowsRead, snapshot.RowsAccepted, snapshot.RowsRejected));
+        Assert.Equal([10L, 31L], snapshot.FirstRejects.Select(r => r.Row));
+        Assert.StartsWith("not valid CSV: field 2: text after a closing quote", snapshot.FirstRejects[0].Reason, StringComparison.Ordinal);
+        Assert.StartsWith("not valid CSV: field 2: a quote inside an unquoted field", snapshot.FirstRejects[1].Reason, StringComparison.Ordinal);
+        var rejects = (await ReadAsync(snapshot.Prefix + "rejects.csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("10,,\"not valid CSV: field 2", rejects[1], StringComparison.Ordinal);
+        Assert.Contains("\n60,80,a", (await ReadAsync(snapshot.Prefix + "data.csv")).Replace("\r\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    /// <summary>Bytes that are not text (a binary file named .csv) are refused naming the file and a row (before: neither).</summary>
+    [Fact]
+    public async Task Ingest_BinaryFileNamedCsv_RefusedNamingFileAndRow()
+    {
+        var random = new byte[200_000];
+        new Random(7).NextBytes(random);
+        var bytes = Encoding.UTF8.GetBytes("id,age,label\n").Concat(random).ToArray();
+
+        var error = await Assert.ThrowsAsync<DatasetValidationException>(() => Ingestor.IngestAsync(new MemoryStream(bytes), "in/data.csv", new IngestOptions(Label: "label"), CancellationToken.None));
+
+        Assert.StartsWith("in/data.csv", error.Message, StringComparison.Ordinal);
+        Assert.Matches(@"row \d+", error.Message);
+    }
+
     [Fact]
     public async Task Ingest_NotParquet_RefusedNamingTheFile()
     {

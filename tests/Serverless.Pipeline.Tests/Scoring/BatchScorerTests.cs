@@ -45,6 +45,25 @@ public sealed class BatchScorerTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.InRange(double.Parse(firstPrediction[3], CultureInfo.InvariantCulture), 0, 1);
     }
 
+    /// <summary>Badly quoted records in the middle of a part are error rows; every record after them is scored (before: the part stopped there).</summary>
+    [Fact]
+    public void Score_BadQuotingMidPart_ErrorRowsAndTheRestScored()
+    {
+        var lines = SyntheticData.CustomersCsv(3000, seed: 2, withLabel: false, badEvery: 0).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines[9] = "C-0009,\"1.5\"x,0.3,red";
+        lines[1500] = "C-1500,1\"5,0.3,red";
+        var input = string.Join('\n', lines) + "\n";
+        var (header, ranges) = CsvRanges.Split(new MemoryStream(Encoding.UTF8.GetBytes(input)), 1);
+
+        var (predictions, errors, counts) = ScoreParts(input, header, ranges);
+
+        Assert.Equal((3000L, 2998L, 2L), (counts.RowsIn, counts.RowsScored, counts.RowsRejected));
+        var errorLines = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("10,\"not valid CSV: field 2: text after a closing quote", errorLines[0], StringComparison.Ordinal);
+        Assert.StartsWith("1501,\"not valid CSV: field 2: a quote inside an unquoted field", errorLines[1], StringComparison.Ordinal);
+        Assert.StartsWith("3001,", predictions.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1], StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Score_InParts_MergedInInputOrderEqualsWhole()
     {
