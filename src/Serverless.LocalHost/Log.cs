@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Serverless.LocalHost;
 
 /// <summary>
-/// Frequent log events of the local runtime. Event ids: 1000-1099 invocation, 1100-1199 HTTP, 1200-1299 blob trigger,
+/// Frequent log events of the local runtime. Event ids: 1000-1099 invocation, 1100-1199 HTTP, 1200-1249 blob trigger, 1250-1299 queue trigger,
 /// 1300-1399 timer trigger, 1400-1499 Durable.
 /// </summary>
 internal static partial class Log
@@ -43,6 +43,18 @@ internal static partial class Log
 
     [LoggerMessage(1203, LogLevel.Warning, "Listing blob container '{Container}' for '{FunctionName}' failed; retrying next poll: {Reason}")]
     public static partial void BlobScanFailed(ILogger logger, string container, string functionName, string reason);
+
+    [LoggerMessage(1250, LogLevel.Information, "Watching queue '{Queue}' for '{FunctionName}' (every {PollInterval} when empty)")]
+    public static partial void QueueWatching(ILogger logger, string queue, string functionName, TimeSpan pollInterval);
+
+    [LoggerMessage(1251, LogLevel.Information, "Queue '{Queue}' message {MessageId} triggers '{FunctionName}', delivery {DequeueCount} of {MaxDequeueCount}")]
+    public static partial void QueueTriggered(ILogger logger, string queue, string messageId, string functionName, long dequeueCount, int maxDequeueCount);
+
+    [LoggerMessage(1252, LogLevel.Error, "Queue '{Queue}' message {MessageId} was delivered to '{FunctionName}' {DequeueCount} times without success; moved to queue '{PoisonQueue}'")]
+    public static partial void QueuePoisoned(ILogger logger, string queue, string messageId, string functionName, long dequeueCount, string poisonQueue);
+
+    [LoggerMessage(1253, LogLevel.Warning, "Queue '{Queue}' for '{FunctionName}': a storage call failed; retrying next poll: {Reason}")]
+    public static partial void QueuePollFailed(ILogger logger, string queue, string functionName, string reason);
 
     [LoggerMessage(1300, LogLevel.Information, "Timer '{FunctionName}' schedule '{Schedule}' (UTC); next occurrences: {NextOccurrences}")]
     public static partial void TimerScheduled(ILogger logger, string functionName, string schedule, string nextOccurrences);

@@ -45,6 +45,9 @@ public sealed class FunctionMetadataTests
                 case TimerTriggerAttribute timer:
                     Assert.Equal(trigger.GetProperty("schedule").GetString(), timer.Schedule);
                     break;
+                case QueueTriggerAttribute queue:
+                    Assert.Equal(trigger.GetProperty("queueName").GetString(), queue.QueueName);
+                    break;
             }
         });
     }

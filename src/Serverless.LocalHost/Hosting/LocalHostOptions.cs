@@ -28,6 +28,9 @@ public sealed class LocalHostOptions
     [ValidateObjectMembers]
     public BlobTriggerOptions Blobs { get; set; } = new();
 
+    /// <summary>The queue trigger.</summary>
+    public QueueTriggerOptions Queues { get; set; } = new();
+
     /// <summary>Assemblies to search for <c>[Function]</c> methods; the first names the host id by default.</summary>
     public IList<Assembly> FunctionAssemblies { get; } = [];
 
@@ -85,4 +88,24 @@ public sealed class BlobTriggerOptions
     /// <summary>Blobs processed at once per function.</summary>
     [Range(1, 64)]
     public int MaxDegreeOfParallelism { get; set; } = 4;
+}
+
+/// <summary>The queue trigger, with the Functions host's defaults where it has them (host.json <c>extensions.queues</c>).</summary>
+public sealed class QueueTriggerOptions
+{
+    /// <summary>How long an empty queue waits before it is polled again (the host backs off to a minute; a second suits one machine).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Deliveries of a message before it goes to <c>{queue}-poison</c>, counted by the queue itself, so a message whose function kills the process counts too.</summary>
+    [Range(1, 100)]
+    public int MaxDequeueCount { get; set; } = 5;
+
+    /// <summary>How long a taken message stays hidden; renewed at half of it while its function runs, so a crashed host's message comes back this soon.</summary>
+    [Range(typeof(TimeSpan), "00:00:02", "01:00:00")]
+    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Messages taken at once per function, and so run at once (host.json <c>batchSize</c>, 16 by default).</summary>
+    [Range(1, 32)]
+    public int BatchSize { get; set; } = 16;
 }

@@ -5,6 +5,7 @@ using Serverless.LocalHost.Blobs;
 using Serverless.LocalHost.Durable;
 using Serverless.LocalHost.Http;
 using Serverless.LocalHost.Invocation;
+using Serverless.LocalHost.Queues;
 using Serverless.LocalHost.Timers;
 using Serverless.Storage;
 
@@ -33,6 +34,7 @@ internal static class LocalRuntimeServiceCollectionExtensions
         services.AddSingleton(_ => TriggerKind.Http());
         services.AddSingleton(sp => TriggerKind.Blob(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton(sp => TriggerKind.Timer(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(sp => TriggerKind.Queue(sp.GetRequiredService<IConfiguration>()));
 
         // The HTTP host starts first: it reads the keys and binds the port that status URLs carry, before the
         // Durable worker resumes work a previous run left and before any blob or timer fires.
@@ -40,6 +42,7 @@ internal static class LocalRuntimeServiceCollectionExtensions
         services.AddLocalDurable();
         services.AddHostedService<BlobTriggerListener>();
         services.AddHostedService<TimerTriggerListener>();
+        services.AddHostedService<QueueTriggerListener>();
         return services;
     }
 }

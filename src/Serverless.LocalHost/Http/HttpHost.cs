@@ -337,6 +337,7 @@ internal sealed class HttpHost(
                 HttpTriggerAttribute http => $"[{Methods(http)}] {baseAddress}/{routes[function]}",
                 BlobTriggerAttribute => $"{function.BindingType} ({blobs.PatternOf(function)})",
                 TimerTriggerAttribute timer => $"{function.BindingType} ({timer.Schedule})",
+                QueueTriggerAttribute queue => $"{function.BindingType} ({queue.QueueName})",
                 _ => function.BindingType,
             };
             block.Append("        ").Append(function.Name).Append(": ").AppendLine(where).AppendLine();

@@ -36,6 +36,17 @@ internal sealed record TriggerKind(
             return [.. BlobPathPattern.Parse(path).ParameterNames, BlobPathPattern.BlobTriggerKey, BlobPathPattern.UriKey];
         });
 
+    /// <summary>A queue message: as <c>QueueMessage</c>, text, bytes, or a type read from its JSON.</summary>
+    public static TriggerKind Queue(IConfiguration configuration) => new(
+        typeof(QueueTriggerAttribute),
+        "queueTrigger",
+        [],
+        (attribute, functionName) =>
+        {
+            Queues.QueueTriggerListener.QueueName(configuration, (QueueTriggerAttribute)attribute, functionName);
+            return Queues.QueueTriggerListener.BindingDataNames;
+        });
+
     public static TriggerKind Timer(IConfiguration configuration) => new(
         typeof(TimerTriggerAttribute),
         "timerTrigger",

@@ -89,3 +89,19 @@ public sealed class StartupTimerFunctions(InvocationRecorder recorder)
     [Function("YearlyButOnStartup")]
     public void Run([TimerTrigger("0 0 0 1 1 *", RunOnStartup = true)] TimerInfo timer) => recorder.Timers.Enqueue(timer);
 }
+
+/// <summary>Queue-triggered: a JSON message bound to a record; "fail" in it makes the function throw.</summary>
+public sealed class QueueFunctions(InvocationRecorder recorder)
+{
+    public sealed record Order(string Id, string Action);
+
+    [Function("OnOrder")]
+    public void Run([QueueTrigger("%TestQueue%")] Order order, FunctionContext context)
+    {
+        recorder.Calls.Enqueue($"{order.Id}|{order.Action}|delivery {context.BindingContext.BindingData["DequeueCount"]}|retry {context.RetryContext.RetryCount}");
+        if (order.Action == "fail")
+        {
+            throw new InvalidOperationException($"cannot process order {order.Id}");
+        }
+    }
+}
