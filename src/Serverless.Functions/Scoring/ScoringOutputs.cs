@@ -67,6 +67,31 @@ public sealed class ScoringOutputs(PipelineStore store, StorageClientFactory cli
             summary.Input, summary.Status, summary.Model, summary.ModelVersion, summary.RowsIn, summary.RowsScored, summary.RowsRejected, summary.DurationSeconds, Container.Name, name);
     }
 
+    /// <summary>Deletes what unfinished attempts left of an input's parts (<c>{name}/parts/</c>); the number deleted.</summary>
+    public async Task<int> DeletePartsAsync(string name, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
+        await foreach (var blob in Container.GetBlobsAsync(new GetBlobsOptions { Prefix = $"{name}/parts/" }, cancellationToken))
+        {
+            deleted += await Container.DeleteBlobIfExistsAsync(blob.Name, cancellationToken: cancellationToken) ? 1 : 0;
+        }
+
+        return deleted;
+    }
+
+    /// <summary>The summary of an input, or null when none was written yet.</summary>
+    public async Task<ScoringSummary?> ReadSummaryAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await Container.GetBlobClient($"{name}/summary.json").DownloadContentAsync(cancellationToken)).Value.Content.ToObjectFromJson<ScoringSummary>(PipelineJson.Options);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// Marks an input version as waiting (<c>pending</c>, after an upload) or being scored (<c>scoring</c>), so that a
     /// re-upload never leaves the previous version's summary standing: written only when the summary is not already

@@ -117,11 +117,19 @@ public sealed class CrashMatrixTests(AzuriteFixture azurite, ITestOutputHelper o
         await KillWhileScoringAsync("killer.csv", attempt: 1);
         await KillWhileScoringAsync("killer.csv", attempt: 2);
         var killer = await _app.ReadSummaryAsync($"{_model}/killer.csv", Patience);
+        using var partial = await _http.GetAsync($"api/scoring/results/{_model}/killer.csv?file=predictions.csv");
+        var leftParts = new List<string>();
+        await foreach (var blob in new BlobContainerClient(azurite.ConnectionString, _output).GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = $"{_model}/killer.csv/parts/" }))
+        {
+            leftParts.Add(blob.Name);
+        }
 
         Assert.Equal(("scored", (long)Rows, (long)Rows), (once.GetProperty("status").GetString(), once.GetProperty("rowsIn").GetInt64(), once.GetProperty("rowsScored").GetInt64()));
         Assert.Equal(Enumerable.Range(2, Rows).Select(r => (long)r), rows);
         Assert.True(killer.GetProperty("status").GetString() == "failed", killer.ToString());
         Assert.Contains("failed on every attempt", killer.GetProperty("problems")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, partial.StatusCode);
+        Assert.Empty(leftParts);
         Assert.True(await inputs.GetBlobClient($"{_model}/killer.csv").ExistsAsync());
     }
 

@@ -106,15 +106,15 @@ internal static class HttpAnswers
         return uploaded.Value.ETag.ToString().Trim('"');
     }
 
-    /// <summary>A blob as the answer (its content type kept), or 404 with <paramref name="notFound"/>.</summary>
+    /// <summary>A blob as the answer, streamed (its content type kept), or 404 with <paramref name="notFound"/>.</summary>
     public static async Task<HttpResponseData> BlobAsync(HttpRequestData request, BlobClient blob, string notFound, CancellationToken cancellationToken)
     {
         try
         {
-            var content = (await blob.DownloadContentAsync(cancellationToken)).Value;
+            using var content = (await blob.DownloadStreamingAsync(cancellationToken: cancellationToken)).Value;
             var response = request.CreateResponse(HttpStatusCode.OK);
             response.Headers.Add("Content-Type", content.Details.ContentType ?? "application/octet-stream");
-            await response.WriteBytesAsync(content.Content.ToArray(), cancellationToken);
+            await content.Content.CopyToAsync(response.Body, cancellationToken);
             return response;
         }
         catch (RequestFailedException ex) when (ex.Status == 404)

@@ -54,7 +54,8 @@ public sealed class ScoringFiles(StorageClientFactory clients, ScoringOutputs ou
 
     /// <summary>
     /// A scored input's outputs: <c>summary.json</c> (the default), <c>predictions.csv</c> or <c>errors.csv</c>
-    /// (<c>?file=</c>); 404 until they are written.
+    /// (<c>?file=</c>); 404 until they are written, and 409 for the files while the summary does not say <c>scored</c>
+    /// (they may be partial, from an attempt that did not finish).
     /// </summary>
     [Function(nameof(GetScoringSummary))]
     public async Task<HttpResponseData> GetScoringSummary(
@@ -69,8 +70,17 @@ public sealed class ScoringFiles(StorageClientFactory clients, ScoringOutputs ou
             return await HttpAnswers.ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not a valid input name, or '{file}' is not one of summary.json, predictions.csv, errors.csv.", cancellationToken);
         }
 
-        var blob = clients.GetBlobServiceClient().GetBlobContainerClient(options.Value.ScoringOutputContainer).GetBlobClient($"{name}/{file}");
-        return await HttpAnswers.BlobAsync(request, blob, $"No {file} for '{name}' yet; it is written when the input has been processed.", cancellationToken);
+        var container = clients.GetBlobServiceClient().GetBlobContainerClient(options.Value.ScoringOutputContainer);
+        if (file != "summary.json" && await outputs.ReadSummaryAsync(name, cancellationToken) is { Status: not "scored" } summary)
+        {
+            return await HttpAnswers.ProblemAsync(
+                request,
+                HttpStatusCode.Conflict,
+                $"'{name}' is {summary.Status}, not scored: its {file} is complete only when the summary says scored.{string.Concat(summary.Problems.Select(p => " " + p))}",
+                cancellationToken);
+        }
+
+        return await HttpAnswers.BlobAsync(request, container.GetBlobClient($"{name}/{file}"), $"No {file} for '{name}' yet; it is written when the input has been processed.", cancellationToken);
     }
 
     /// <summary>The answer to an upload.</summary>

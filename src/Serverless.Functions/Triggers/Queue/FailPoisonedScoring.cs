@@ -16,7 +16,8 @@ public sealed record PoisonedBlob(string? Type, string? FunctionId, string? Blob
 
 /// <summary>
 /// A scoring input that failed <c>ScoreOnBlobDrop</c> on every attempt ends with a <c>failed</c> summary saying so,
-/// instead of a summary left at <c>scoring</c> forever. The input is kept; uploading it again scores it again.
+/// instead of a summary left at <c>scoring</c> forever, and what its attempts left of parts is deleted. The input is
+/// kept; uploading it again scores it again.
 /// </summary>
 public sealed class FailPoisonedScoring(StorageClientFactory clients, ScoringOutputs outputs, ILogger<FailPoisonedScoring> logger)
 {
@@ -59,6 +60,7 @@ public sealed class FailPoisonedScoring(StorageClientFactory clients, ScoringOut
         var folder = name.Contains('/', StringComparison.Ordinal) ? name[..name.IndexOf('/', StringComparison.Ordinal)] : null;
         var problem = $"{file}: scoring failed on every attempt (the last ones ended with the worker process, or with an error in the log); " +
             "it was not scored and will not be retried. The input is kept: upload it again to retry, or split it if it is very large.";
+        await outputs.DeletePartsAsync(name, cancellationToken);
         await outputs.WriteSummaryAsync(name, ScoringOutputs.Summarize(file, etag, bytes, "failed", folder?.Split('@')[0], null, null, problem, null), cancellationToken);
     }
 }
