@@ -322,7 +322,8 @@ internal sealed class HttpHost(
     internal static async Task WriteProblemAsync(HttpContext http, HttpStatusCode status, string detail)
     {
         http.Response.StatusCode = (int)status;
-        await http.Response.WriteAsJsonAsync(new { status = (int)status, title = ReasonPhrases(status), detail }, http.RequestAborted);
+        await http.Response.WriteAsJsonAsync(
+            new { type = "about:blank", title = ReasonPhrases(status), status = (int)status, detail }, (JsonSerializerOptions?)null, "application/problem+json", http.RequestAborted);
     }
 
     private static string ReasonPhrases(HttpStatusCode status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase((int)status);

@@ -52,13 +52,29 @@ public sealed record ModelVersion(
     string? ArtifactUri,
     string? ArtifactSha256,
     string? Error,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt,
+    IReadOnlyDictionary<string, string>? Tags = null);
 
-/// <summary>A model: its name, description, tags, aliases (alias → version) and latest version number.</summary>
-public sealed record RegisteredModel(string Name, string? Description, IReadOnlyDictionary<string, string> Tags, IReadOnlyDictionary<string, int> Aliases, int LatestVersion, DateTimeOffset UpdatedAt);
+/// <summary>
+/// A model: its name, description, tags, aliases (alias → version) and latest version number; <see cref="ETag"/> is
+/// the version of this row, for changes that must not overwrite another's (<c>If-Match</c>).
+/// </summary>
+public sealed record RegisteredModel(
+    string Name,
+    string? Description,
+    IReadOnlyDictionary<string, string> Tags,
+    IReadOnlyDictionary<string, int> Aliases,
+    int LatestVersion,
+    DateTimeOffset UpdatedAt,
+    string? ETag = null);
 
 /// <summary>An alias moved since the caller looked, or a version does not exist.</summary>
 public sealed class ModelRegistryConflictException(string message) : InvalidOperationException(message)
+{
+}
+
+/// <summary>The model changed since the caller read it: its ETag is not the one the caller gave.</summary>
+public sealed class ModelRegistryPreconditionException(string message) : InvalidOperationException(message)
 {
 }
 
@@ -184,54 +200,6 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
         return row.HasValue ? ToModel(row.Value!) : null;
     }
 
-    /// <summary>Points <paramref name="alias"/> at <paramref name="version"/> (READY only), wherever it pointed before.</summary>
-    public Task<RegisteredModel> SetAliasAsync(string name, string alias, int version, CancellationToken cancellationToken) =>
-        PointAliasAsync(name, alias, version, expected: null, cancellationToken);
-
-    /// <summary>
-    /// Moves <paramref name="alias"/> from <paramref name="fromVersion"/> (null: from nowhere) to <paramref name="toVersion"/>,
-    /// only if it still points there: of two callers who saw the same champion, one wins and the other gets
-    /// <see cref="ModelRegistryConflictException"/>.
-    /// </summary>
-    public Task<RegisteredModel> MoveAliasAsync(string name, string alias, int? fromVersion, int toVersion, CancellationToken cancellationToken) =>
-        PointAliasAsync(name, alias, toVersion, expected: new Expected(fromVersion), cancellationToken);
-
-    private sealed record Expected(int? Version);
-
-    private async Task<RegisteredModel> PointAliasAsync(string name, string alias, int version, Expected? expected, CancellationToken cancellationToken)
-    {
-        var target = await GetVersionAsync(name, version, cancellationToken)
-            ?? throw new ModelRegistryConflictException($"Model '{name}' has no version {version}.");
-        if (target.Status != ModelVersionStatus.Ready)
-        {
-            throw new ModelRegistryConflictException($"Model '{name}' version {version} is {target.Status}; only READY versions take an alias.");
-        }
-
-        while (true)
-        {
-            var row = (await _models.GetEntityAsync<TableEntity>(ModelPartition, name, cancellationToken: cancellationToken)).Value;
-            var aliases = ReadAliases(row);
-            var current = aliases.TryGetValue(alias, out var v) ? v : (int?)null;
-            if (expected is not null && current != expected.Version)
-            {
-                throw new ModelRegistryConflictException($"Model '{name}': alias '{alias}' points at {(current is null ? "nothing" : $"version {current}")}, not {(expected.Version is null ? "nothing" : $"version {expected.Version}")}; it moved since you looked.");
-            }
-
-            aliases[alias] = version;
-            row["Aliases"] = JsonSerializer.Serialize(aliases, Json);
-            row["UpdatedAt"] = time.GetUtcNow();
-            try
-            {
-                await _models.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken);
-                return ToModel(row);
-            }
-            catch (RequestFailedException ex) when (ex.Status == 412)
-            {
-                // Someone changed the model row meanwhile: read again, and check the expectation again.
-            }
-        }
-    }
-
     /// <summary>Versions of a model, newest first, a page at a time.</summary>
     public async Task<(IReadOnlyList<ModelVersion> Versions, string? ContinuationToken)> ListVersionsAsync(string name, int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
@@ -325,6 +293,7 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
         ["ArtifactSha256"] = version.ArtifactSha256,
         ["Error"] = version.Error,
         ["CreatedAt"] = version.CreatedAt,
+        ["Tags"] = version.Tags is { Count: > 0 } tags ? JsonSerializer.Serialize(tags, Json) : null,
     };
 
     private static ModelVersion FromEntity(TableEntity row) => new(
@@ -341,7 +310,8 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
         row.GetString("ArtifactUri"),
         row.GetString("ArtifactSha256"),
         row.GetString("Error"),
-        row.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue);
+        row.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
+        JsonSerializer.Deserialize<Dictionary<string, string>>(row.GetString("Tags") ?? "{}", Json)!);
 
     private static RegisteredModel ToModel(TableEntity row) => new(
         row.RowKey,
@@ -349,7 +319,8 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
         JsonSerializer.Deserialize<Dictionary<string, string>>(row.GetString("Tags") ?? "{}", Json)!,
         ReadAliases(row),
         row.GetInt32("LatestVersion") ?? 0,
-        row.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue);
+        row.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue,
+        row.ETag.ToString());
 
     private static Dictionary<string, int> ReadAliases(TableEntity row) =>
         JsonSerializer.Deserialize<Dictionary<string, int>>(row.GetString("Aliases") ?? "{}", Json)!;

@@ -106,6 +106,41 @@ public sealed class RunTracker(TableServiceClient tables, TimeProvider time)
         return [.. ordered.ThenBy(r => r.RunId, StringComparer.Ordinal).Take(limit)];
     }
 
+    /// <summary>
+    /// The runs of <paramref name="experiments"/> (all when null) that meet <paramref name="query"/>, in its order, a page
+    /// at a time: the page and the token of the next one (null after the last).
+    /// </summary>
+    public async Task<(IReadOnlyList<TrackedRun> Runs, string? NextPageToken)> SearchAsync(IReadOnlyList<string>? experiments, RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var offset = 0;
+        if (query.PageToken is { Length: > 0 } token && !int.TryParse(token, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out offset))
+        {
+            throw new FormatException($"page_token '{token}' is not one this search gave.");
+        }
+
+        var filter = experiments is null
+            ? null
+            : string.Join(" or ", experiments.Select(e => TableClient.CreateQueryFilter($"PartitionKey eq {e}")));
+        var runs = new List<TrackedRun>();
+        if (experiments is not { Count: 0 })
+        {
+            await foreach (var row in _runs.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+            {
+                var run = FromEntity(row);
+                if (query.Matches(run))
+                {
+                    runs.Add(run);
+                }
+            }
+        }
+
+        var page = query.Sort(runs).Skip(offset).Take(query.PageSize + 1).ToList();
+        return page.Count > query.PageSize
+            ? (page[..query.PageSize], (offset + query.PageSize).ToString(System.Globalization.CultureInfo.InvariantCulture))
+            : (page, null);
+    }
+
     private static TableEntity ToEntity(TrackedRun run) => new(run.Experiment, run.RunId)
     {
         ["ParentRunId"] = run.ParentRunId,

@@ -97,6 +97,44 @@ public sealed class ModelRegistryTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal([3, 2], second.Select(v => v.Version));
     }
 
+    [Fact]
+    public async Task SetAlias_StaleETag_PreconditionFailedAndNothingMoved()
+    {
+        await _registry.RegisterAsync(Registration("run-1"), new MemoryStream([1]), CancellationToken.None);
+        await _registry.RegisterAsync(Registration("run-2"), new MemoryStream([2]), CancellationToken.None);
+        var read = (await _registry.GetModelAsync(_name, CancellationToken.None))!;
+        var moved = await _registry.SetAliasAsync(_name, "staging", 1, read.ETag, CancellationToken.None);
+
+        var stale = await Assert.ThrowsAsync<ModelRegistryPreconditionException>(() => _registry.SetAliasAsync(_name, "staging", 2, read.ETag, CancellationToken.None));
+        var deleted = await _registry.DeleteAliasAsync(_name, "staging", moved.ETag, CancellationToken.None);
+        var missing = await _registry.DeleteAliasAsync(_name, "staging", null, CancellationToken.None);
+
+        Assert.Contains("changed since you read it", stale.Message, StringComparison.Ordinal);
+        Assert.Equal(1, moved.Aliases["staging"]);
+        Assert.NotEqual(read.ETag, moved.ETag);
+        Assert.False(deleted!.Aliases.ContainsKey("staging"));
+        Assert.Null(missing);
+        await Assert.ThrowsAsync<ArgumentException>(() => _registry.SetAliasAsync(_name, "v2", 2, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task SetTags_ModelAndVersion_SetAndDeleted()
+    {
+        await _registry.RegisterAsync(Registration("run-1"), new MemoryStream([1]), CancellationToken.None);
+
+        var model = await _registry.SetModelTagAsync(_name, "owner", "ana", CancellationToken.None);
+        var version = await _registry.SetVersionTagAsync(_name, 1, "validated", "yes", CancellationToken.None);
+        var removed = await _registry.SetModelTagAsync(_name, "team", null, CancellationToken.None);
+        var noSuch = await _registry.SetVersionTagAsync(_name, 9, "validated", "yes", CancellationToken.None);
+
+        Assert.Equal(new Dictionary<string, string> { ["team"] = "growth", ["owner"] = "ana" }, model!.Tags);
+        Assert.Equal("yes", (await _registry.GetVersionAsync(_name, 1, CancellationToken.None))!.Tags!["validated"]);
+        Assert.Equal(ModelVersionStatus.Ready, version!.Status);
+        Assert.Equal(["owner"], removed!.Tags.Keys);
+        Assert.Null(noSuch);
+        await Assert.ThrowsAsync<ArgumentException>(() => _registry.SetModelTagAsync(_name, "long", new string('x', 5001), CancellationToken.None));
+    }
+
     private static async Task<Exception?> Attempt(Func<Task> action)
     {
         try

@@ -59,4 +59,29 @@ public sealed class RunTrackerTests(AzuriteFixture azurite) : IAsyncLifetime
 
         Assert.Contains("'nope'", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task SearchAsync_FilterOrderAndPages_EveryMatchOnceInOrder()
+    {
+        for (var i = 0; i < 7; i++)
+        {
+            await _tracker.StartAsync(_experiment, $"t{i}", "train-1", i % 2 == 0 ? "LightGbm" : "Lbfgs", new Dictionary<string, double> { ["leaves"] = i }, null, CancellationToken.None);
+            await _tracker.EndAsync(_experiment, $"t{i}", RunStatus.Completed, new Dictionary<string, double> { ["auc"] = 0.5 + (i * 0.05) }, null, null, CancellationToken.None);
+        }
+
+        var seen = new List<string>();
+        string? token = null;
+        var pages = 0;
+        do
+        {
+            var query = RunQuery.Parse("metrics.auc >= 0.6 and attributes.trainer = 'LightGbm'", ["metrics.auc DESC"], pageSize: 2, pageToken: token);
+            (var runs, token) = await _tracker.SearchAsync([_experiment], query, CancellationToken.None);
+            seen.AddRange(runs.Select(r => r.RunId));
+            pages++;
+        }
+        while (token is not null);
+
+        Assert.Equal(["t6", "t4", "t2"], seen);
+        Assert.Equal(2, pages);
+    }
 }

@@ -8,8 +8,33 @@ using Serverless.Storage;
 
 namespace Serverless.Functions.Triggers.Http;
 
-/// <summary>An error answer: the status and what to do about it.</summary>
-public sealed record Problem(int Status, string Detail, IReadOnlyList<string>? Problems = null);
+/// <summary>
+/// An error answer as RFC 9457 problem details (<c>application/problem+json</c>): <c>type</c> (about:blank: the status
+/// says it all), <c>title</c> (the status's phrase), <c>status</c>, <c>detail</c> (what to do about it), and the
+/// extension member <c>problems</c>, one line per field at fault.
+/// </summary>
+public sealed record Problem(
+    string Type,
+    string Title,
+    int Status,
+    string Detail,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyList<string>? Problems = null)
+{
+    /// <summary>The media type of problem details.</summary>
+    public const string MediaType = "application/problem+json";
+
+    /// <summary>A problem of <paramref name="status"/>.</summary>
+    public static Problem Of(HttpStatusCode status, string detail, IReadOnlyList<string>? problems = null) =>
+        new("about:blank", ReasonPhrase(status), (int)status, detail, problems);
+
+    private static string ReasonPhrase(HttpStatusCode status) => status switch
+    {
+        HttpStatusCode.RequestEntityTooLarge => "Content Too Large",
+        HttpStatusCode.UnprocessableEntity => "Unprocessable Content",
+        _ => string.Concat(status.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? $" {c}" : $"{c}")),
+    };
+}
 
 /// <summary>What the HTTP functions share: problem answers, CSV name checks, streaming a body into a blob and a blob back out.</summary>
 internal static class HttpAnswers
@@ -83,11 +108,11 @@ internal static class HttpAnswers
         return buffer.ToArray();
     }
 
-    /// <summary>A JSON problem answer.</summary>
+    /// <summary>A problem details answer (RFC 9457).</summary>
     public static async Task<HttpResponseData> ProblemAsync(HttpRequestData request, HttpStatusCode status, string detail, CancellationToken cancellationToken, IReadOnlyList<string>? problems = null)
     {
         var response = request.CreateResponse(status);
-        await response.WriteAsJsonAsync(new Problem((int)status, detail, problems), cancellationToken);
+        await response.WriteAsJsonAsync(Problem.Of(status, detail, problems), Problem.MediaType, cancellationToken);
         return response;
     }
 
