@@ -34,6 +34,19 @@ public sealed record ScoringSummary(
     IReadOnlyDictionary<string, double>? Metrics,
     string? RunId = null);
 
+/// <summary>A scoring input and its summary, with the routes of its outputs.</summary>
+public sealed record ScoringJob(string Name, ScoringSummary Summary)
+{
+    /// <summary>Where the summary is served.</summary>
+    public string SummaryUrl => $"/api/scoring/results/{Name}";
+
+    /// <summary>Where the predictions are served, once scored with rows.</summary>
+    public string? PredictionsUrl => Summary.Predictions is null ? null : $"/api/scoring/results/{Name}?file=predictions.csv";
+
+    /// <summary>Where the error rows are served.</summary>
+    public string? ErrorsUrl => Summary.Errors is null ? null : $"/api/scoring/results/{Name}?file=errors.csv";
+}
+
 /// <summary>
 /// What scoring writes besides predictions, whether a file is scored in the blob trigger or fanned out over
 /// activities: the summary per input, and the monitoring of each scored batch (drift from the training data, and
@@ -77,6 +90,39 @@ public sealed class ScoringOutputs(PipelineStore store, StorageClientFactory cli
         }
 
         return deleted;
+    }
+
+    /// <summary>
+    /// The summaries of a model's inputs (<c>{model}/...</c> and pinned <c>{model}@{version}/...</c>), a page of blob
+    /// listing at a time: the page's summaries (possibly fewer than asked) and the continuation.
+    /// </summary>
+    public async Task<(IReadOnlyList<ScoringJob> Jobs, string? Continuation)> ListJobsAsync(string model, int pageSize, string? continuation, CancellationToken cancellationToken)
+    {
+        await Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await foreach (var page in Container.GetBlobsAsync(new GetBlobsOptions { Prefix = model }, cancellationToken).AsPages(continuation, pageSize * 4))
+        {
+            var names = page.Values.Select(b => b.Name)
+                .Where(n => n.EndsWith("/summary.json", StringComparison.Ordinal) && (n.StartsWith($"{model}/", StringComparison.Ordinal) || n.StartsWith($"{model}@", StringComparison.Ordinal)))
+                .Select(n => n[..^"/summary.json".Length]);
+            var jobs = await Task.WhenAll(names.Select(async n => (Name: n, Summary: await ReadSummaryAsync(n, cancellationToken))));
+            return ([.. jobs.Where(j => j.Summary is not null).Select(j => new ScoringJob(j.Name, j.Summary!))], page.ContinuationToken);
+        }
+
+        return ([], null);
+    }
+
+    /// <summary>A model's drift reports, oldest first, a page at a time.</summary>
+    public async Task<(IReadOnlyList<DriftReport> Reports, string? Continuation)> ListDriftAsync(string model, int pageSize, string? continuation, CancellationToken cancellationToken)
+    {
+        await Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await foreach (var page in Container.GetBlobsAsync(new GetBlobsOptions { Prefix = DriftReport.HistoryPrefix(model) }, cancellationToken).AsPages(continuation, pageSize))
+        {
+            var reports = await Task.WhenAll(page.Values.Select(async b =>
+                (await Container.GetBlobClient(b.Name).DownloadContentAsync(cancellationToken)).Value.Content.ToObjectFromJson<DriftReport>(PipelineJson.Options)));
+            return ([.. reports.Where(r => r is not null)!], page.ContinuationToken);
+        }
+
+        return ([], null);
     }
 
     /// <summary>The summary of an input, or null when none was written yet.</summary>

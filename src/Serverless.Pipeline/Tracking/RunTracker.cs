@@ -83,6 +83,17 @@ public sealed class RunTracker(TableServiceClient tables, TimeProvider time)
         return row.HasValue ? FromEntity(row.Value!) : null;
     }
 
+    /// <summary>A run found by its id alone, whatever its experiment, or null.</summary>
+    public async Task<TrackedRun?> FindAsync(string runId, CancellationToken cancellationToken)
+    {
+        await foreach (var row in _runs.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"RowKey eq {runId}"), maxPerPage: 1, cancellationToken: cancellationToken))
+        {
+            return FromEntity(row);
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// The runs of an experiment that have <paramref name="metric"/>, best first (highest when
     /// <paramref name="descending"/>), at most <paramref name="limit"/>; optionally only the children of a parent run

@@ -7,6 +7,7 @@ using Azure.Storage.Blobs;
 using Serverless.Functions.Triggers.Blob;
 using Serverless.Functions.Triggers.Durable;
 using Serverless.Functions.Triggers.Http;
+using Serverless.Functions.Triggers.Queue;
 using Serverless.Functions.Triggers.Timer;
 using Serverless.Pipeline.Tracking;
 using Serverless.Testing;
@@ -27,6 +28,7 @@ internal sealed class AppUnderTest(HttpClient http, string connectionString, str
     public static readonly Type[] Functions =
     [
         typeof(Health), typeof(ScoreOnBlobDrop), typeof(RetrainOnSchedule), typeof(ScoringFiles), typeof(TrainingRuns), typeof(Models),
+        typeof(RegistryApi), typeof(RunsApi), typeof(FailPoisonedScoring),
         typeof(TrainModelOrchestrator), typeof(TrainingActivities), typeof(ScoreBatchOrchestrator), typeof(ScoringActivities),
     ];
 

@@ -49,6 +49,29 @@ internal static class HttpAnswers
             ? null
             : await ProblemAsync(request, HttpStatusCode.BadRequest, $"'{name}' is not a model name: 1-63 letters, digits, '-' or '_', starting with a letter or digit.", cancellationToken);
 
+    /// <summary>The page size a request asks for (<c>?pageSize=</c>, 1 to <paramref name="max"/>), or <paramref name="fallback"/>.</summary>
+    public static int PageSize(HttpRequestData request, int fallback = 20, int max = 100) =>
+        int.TryParse(request.Query["pageSize"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var size)
+            ? Math.Clamp(size, 1, max)
+            : fallback;
+
+    /// <summary>A 200 answer with <paramref name="body"/> as JSON, and an <c>ETag</c> header when one is given.</summary>
+    public static async Task<HttpResponseData> OkAsync<T>(HttpRequestData request, T body, CancellationToken cancellationToken, string? etag = null)
+    {
+        var response = request.CreateResponse(HttpStatusCode.OK);
+        if (etag is not null)
+        {
+            response.Headers.Add("ETag", etag);
+        }
+
+        await response.WriteAsJsonAsync(body, cancellationToken);
+        return response;
+    }
+
+    /// <summary>The 404 of a model that does not exist.</summary>
+    public static Task<HttpResponseData> NoModelAsync(HttpRequestData request, string name, CancellationToken cancellationToken) =>
+        ProblemAsync(request, HttpStatusCode.NotFound, $"No model '{name}'; train one with POST /api/models/{name}/train.", cancellationToken);
+
     /// <summary>
     /// The request's JSON body as <typeparamref name="T"/> (read with the settings the worker's serializer has,
     /// <see cref="Serverless.Pipeline.PipelineJson"/>), or a 400 answer: one line per field it does not know or enum value

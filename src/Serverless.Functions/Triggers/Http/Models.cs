@@ -39,14 +39,11 @@ public sealed class Models(PipelineStore store, ModelCache models, IOptions<Pipe
         var model = await store.Registry.GetModelAsync(name, cancellationToken);
         if (model is null)
         {
-            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.NotFound, $"No model '{name}'; train one with POST /api/models/{name}/train.", cancellationToken);
+            return await HttpAnswers.NoModelAsync(request, name, cancellationToken);
         }
 
-        var pageSize = int.TryParse(request.Query["pageSize"], NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? Math.Clamp(size, 1, 100) : 20;
-        var (versions, continuation) = await store.Registry.ListVersionsAsync(name, pageSize, request.Query["continuation"], cancellationToken);
-        var response = request.CreateResponse(HttpStatusCode.OK);
-        await response.WriteAsJsonAsync(new { model, versions, continuation }, cancellationToken);
-        return response;
+        var (versions, continuation) = await store.Registry.ListVersionsAsync(name, HttpAnswers.PageSize(request), request.Query["continuation"], cancellationToken);
+        return await HttpAnswers.OkAsync(request, new { model, versions, continuation }, cancellationToken, model.ETag);
     }
 
     /// <summary>Scores the rows of <c>{ "rows": [ { column: value, ... } ] }</c>; each row gets a prediction or an error.</summary>

@@ -14,7 +14,7 @@ namespace Serverless.Functions.Triggers.Http;
 /// <summary>
 /// Scoring over HTTP for callers without a storage tool: <c>PUT /api/scoring/inputs/{name}</c> streams a CSV into
 /// <c>score-in/{model}/</c> (where the blob trigger takes over), <c>GET /api/scoring/results/{name}</c> returns its summary
-/// and, with <c>?file=</c>, its predictions or errors.
+/// and, with <c>?file=</c>, its predictions or errors; a model's scoring jobs and its drift history.
 /// </summary>
 public sealed class ScoringFiles(StorageClientFactory clients, ScoringOutputs outputs, IOptions<PipelineOptions> options, ILogger<ScoringFiles> logger)
 {
@@ -81,6 +81,40 @@ public sealed class ScoringFiles(StorageClientFactory clients, ScoringOutputs ou
         }
 
         return await HttpAnswers.BlobAsync(request, container.GetBlobClient($"{name}/{file}"), $"No {file} for '{name}' yet; it is written when the input has been processed.", cancellationToken);
+    }
+
+    /// <summary>A model's scoring jobs: file, status, rows, model version, duration and the routes of its outputs.</summary>
+    [Function(nameof(ListScoringJobs))]
+    public async Task<HttpResponseData> ListScoringJobs(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "models/{name}/scoring-jobs")] HttpRequestData request,
+        string name,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (await HttpAnswers.BadModelNameAsync(request, name, cancellationToken) is { } badName)
+        {
+            return badName;
+        }
+
+        var (jobs, continuation) = await outputs.ListJobsAsync(name, HttpAnswers.PageSize(request), request.Query["continuation"], cancellationToken);
+        return await HttpAnswers.OkAsync(request, new { jobs, continuation }, cancellationToken);
+    }
+
+    /// <summary>A model's drift history: one report per scored batch, oldest first, each column's PSI, test and verdict.</summary>
+    [Function(nameof(ListDrift))]
+    public async Task<HttpResponseData> ListDrift(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "models/{name}/drift")] HttpRequestData request,
+        string name,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (await HttpAnswers.BadModelNameAsync(request, name, cancellationToken) is { } badName)
+        {
+            return badName;
+        }
+
+        var (reports, continuation) = await outputs.ListDriftAsync(name, HttpAnswers.PageSize(request, fallback: 50), request.Query["continuation"], cancellationToken);
+        return await HttpAnswers.OkAsync(request, new { reports, continuation }, cancellationToken);
     }
 
     /// <summary>The answer to an upload.</summary>
