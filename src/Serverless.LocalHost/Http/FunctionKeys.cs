@@ -114,8 +114,18 @@ internal sealed class FunctionKeys(StorageClientFactory clients, HostStorage hos
 
     private static string Pick(string? configured, string stored) => configured is { Length: > 0 } ? configured : stored;
 
+    /// <summary>
+    /// The key a request presents: the <c>x-functions-key</c> header or the <c>code</c> query value, as the Functions
+    /// host reads them, or (on this host only, for MLflow clients, which send <c>MLFLOW_TRACKING_TOKEN</c> so) an
+    /// <c>Authorization: Bearer</c> token.
+    /// </summary>
     private static string? Presented(HttpRequest request) =>
-        request.Headers[HeaderName].FirstOrDefault() ?? request.Query[QueryName].FirstOrDefault();
+        request.Headers[HeaderName].FirstOrDefault() ?? request.Query[QueryName].FirstOrDefault() ?? Bearer(request);
+
+    private static string? Bearer(HttpRequest request) =>
+        request.Headers.Authorization.FirstOrDefault() is { } value && value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+            ? value["Bearer ".Length..].Trim()
+            : null;
 
     private static string NewKey() => WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
 

@@ -66,7 +66,8 @@ public sealed record RegisteredModel(
     IReadOnlyDictionary<string, int> Aliases,
     int LatestVersion,
     DateTimeOffset UpdatedAt,
-    string? ETag = null);
+    string? ETag = null,
+    DateTimeOffset? CreatedAt = null);
 
 /// <summary>An alias moved since the caller looked, or a version does not exist.</summary>
 public sealed class ModelRegistryConflictException(string message) : InvalidOperationException(message)
@@ -255,6 +256,7 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
                         ["Aliases"] = "{}",
                         ["LatestVersion"] = 1,
                         ["UpdatedAt"] = time.GetUtcNow(),
+                        ["CreatedAt"] = time.GetUtcNow(),
                     }, cancellationToken);
                     return 1;
                 }
@@ -320,7 +322,8 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
         ReadAliases(row),
         row.GetInt32("LatestVersion") ?? 0,
         row.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue,
-        row.ETag.ToString());
+        row.ETag.ToString(),
+        row.GetDateTimeOffset("CreatedAt"));
 
     private static Dictionary<string, int> ReadAliases(TableEntity row) =>
         JsonSerializer.Deserialize<Dictionary<string, int>>(row.GetString("Aliases") ?? "{}", Json)!;
