@@ -160,6 +160,27 @@ internal sealed class LocalDurableTaskClient(DurableTaskHub hub, IOptions<Durabl
         return states is { Count: > 0 } ? await service.GetOrchestrationHistoryAsync(instanceId, states[0].OrchestrationInstance.ExecutionId) : null;
     }
 
+    /// <summary>
+    /// The instance's history, as the framework's events. The Azure Storage provider gives it as JSON without type names;
+    /// each event is read as the class its <c>EventType</c> names (<c>TaskScheduled</c> → <see cref="TaskScheduledEvent"/>).
+    /// </summary>
+    public override async Task<IList<HistoryEvent>> GetOrchestrationHistoryAsync(string instanceId, CancellationToken cancellation = default)
+    {
+        var json = await GetHistoryJsonAsync(instanceId, cancellation)
+            ?? throw new ArgumentException($"No orchestration instance '{instanceId}'.", nameof(instanceId));
+        var events = new List<HistoryEvent>();
+        foreach (var item in Newtonsoft.Json.Linq.JArray.Parse(json).OfType<Newtonsoft.Json.Linq.JObject>())
+        {
+            var kind = (EventType)item.Value<int>(nameof(HistoryEvent.EventType));
+            if (typeof(HistoryEvent).Assembly.GetType($"{typeof(HistoryEvent).Namespace}.{kind}Event") is { } type && item.ToObject(type) is HistoryEvent @event)
+            {
+                events.Add(@event);
+            }
+        }
+
+        return events;
+    }
+
     public override ValueTask DisposeAsync() => default;
 
     private Task<AzureStorageOrchestrationService> ServiceAsync() => hub.GetServiceAsync();

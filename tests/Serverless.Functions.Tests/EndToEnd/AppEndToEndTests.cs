@@ -88,6 +88,16 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
 
         var trials = await _app.TrialRunsAsync(runId);
         Assert.Equal(6, trials.Count);
+        var run = await _host.Http.GetFromJsonAsync<JsonElement>($"api/runs/{runId}");
+        var timeline = (await _host.Http.GetFromJsonAsync<JsonElement>($"api/runs/{runId}/timeline")).GetProperty("steps").EnumerateArray().ToList();
+        Assert.Equal("Completed", run.GetProperty("progress").GetProperty("runtimeStatus").GetString());
+        Assert.Equal("completed", run.GetProperty("progress").GetProperty("customStatus").GetProperty("stage").GetString());
+        Assert.Equal($"/api/runs/{runId}/report", run.GetProperty("reportUrl").GetString());
+        Assert.Equal("IngestDataset", timeline[0].GetProperty("name").GetString());
+        // Each trial's first step, then a second step for each one early termination did not stop.
+        Assert.Equal(6 + trials.Count(t => t.Status == RunStatus.Completed), timeline.Count(s => s.GetProperty("name").GetString() == "RunTrial"));
+        Assert.Contains(timeline, s => s.GetProperty("name").GetString() == "RegisterModel");
+        Assert.All(timeline, s => Assert.Equal("completed", s.GetProperty("outcome").GetString()));
         Assert.All(trials, t => Assert.Contains(t.Status, new[] { RunStatus.Completed, RunStatus.Stopped }));
 
         using var model = await _host.Http.GetAsync($"api/models/{_model}");

@@ -3,6 +3,7 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 using Microsoft.DurableTask.Client;
 using Serverless.Functions.Hosting;
+using Serverless.Functions.Training;
 using Serverless.Pipeline.Tracking;
 
 namespace Serverless.Functions.Triggers.Http;
@@ -64,7 +65,8 @@ public sealed class RunsApi(PipelineStore store)
                 instance.SerializedCustomStatus is { } progress ? System.Text.Json.JsonDocument.Parse(progress).RootElement : null,
                 instance.FailureDetails?.ErrorMessage ?? (instance.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? instance.SerializedOutput : null)),
             report ? $"/api/runs/{runId}/report" : null,
-            $"/api/runs/{runId}/trials"), cancellationToken);
+            $"/api/runs/{runId}/trials",
+            instance is null ? null : $"/api/runs/{runId}/timeline"), cancellationToken);
     }
 
     /// <summary>A run's trials (its child runs): parameters, metrics, status and early-termination outcome, in trial order.</summary>
@@ -84,8 +86,37 @@ public sealed class RunsApi(PipelineStore store)
         return await SearchAsync(request, [run.Experiment], request.Query["filter"], runId, cancellationToken, defaultOrder: "attributes.run_id ASC");
     }
 
+    /// <summary>
+    /// The timeline of a run's orchestration: each activity, sub-orchestration, timer and event with its start, end and
+    /// outcome, read from the orchestration's history.
+    /// </summary>
+    [Function(nameof(GetRunTimeline))]
+    public async Task<HttpResponseData> GetRunTimeline(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "runs/{runId}/timeline")] HttpRequestData request,
+        [DurableClient] DurableTaskClient client,
+        string runId,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        if (await client.GetInstanceAsync(runId, cancellationToken) is null)
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.NotFound, $"No orchestration '{runId}' (it may have been purged).", cancellationToken);
+        }
+
+        try
+        {
+            var steps = RunTimeline.From(await client.GetOrchestrationHistoryAsync(runId, cancellationToken));
+            return await HttpAnswers.OkAsync(request, new { runId, steps }, cancellationToken);
+        }
+        catch (NotSupportedException)
+        {
+            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.NotImplemented, "This Durable backend does not give orchestration history to clients.", cancellationToken);
+        }
+    }
+
     /// <summary>A run, what its orchestration says of it now, and where its report and trials are.</summary>
-    public sealed record RunDetails(string RunId, TrackedRun? Run, RunProgress? Progress, string? ReportUrl, string TrialsUrl);
+    public sealed record RunDetails(string RunId, TrackedRun? Run, RunProgress? Progress, string? ReportUrl, string TrialsUrl, string? TimelineUrl);
 
     /// <summary>The orchestration's view of a run: status, times, the custom status (stage, trials done...), the error.</summary>
     public sealed record RunProgress(string RuntimeStatus, DateTimeOffset CreatedAt, DateTimeOffset LastUpdatedAt, System.Text.Json.JsonElement? CustomStatus, string? Error);
