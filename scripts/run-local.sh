@@ -101,4 +101,5 @@ if $smoke; then
   exit 0
 fi
 echo; echo "The app runs at $base (function key above). Ctrl+C stops it and Azurite."
+echo "Dashboard: $base/api/ui/ (paste the function key when it asks). API: $base/api/openapi.json"
 wait "${pids[-1]}"

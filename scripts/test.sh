@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# Runs every test in the solution: unit tests, HTTP tests on Kestrel, and integration tests on a real Azurite
-# that the tests start themselves from ./node_modules. Installs Azurite (npm ci) when it is missing.
+# Runs every test in the solution: unit tests, HTTP tests on Kestrel, integration tests on a real Azurite that the
+# tests start themselves from ./node_modules, and the dashboard in a headless chromium. Installs Azurite (npm ci) and
+# Debian's chromium (apt) when they are missing; screenshots of the dashboard go to artifacts/dashboard/.
 # Extra arguments go to 'dotnet test' (for example: --filter "FullyQualifiedName~Blob").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -f node_modules/azurite/package.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
+fi
+
+# The dashboard's browser test drives Debian's chromium (headless); install it when the machine lacks it.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Debian's chromium for the dashboard's browser test..."
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
 results=$(mktemp -d)

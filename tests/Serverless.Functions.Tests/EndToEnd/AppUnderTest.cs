@@ -28,7 +28,7 @@ internal sealed class AppUnderTest(HttpClient http, string connectionString, str
     public static readonly Type[] Functions =
     [
         typeof(Health), typeof(ScoreOnBlobDrop), typeof(RetrainOnSchedule), typeof(ScoringFiles), typeof(TrainingRuns), typeof(Models),
-        typeof(RegistryApi), typeof(RunsApi), typeof(MlflowApi), typeof(ApiDocument), typeof(FailPoisonedScoring),
+        typeof(RegistryApi), typeof(RunsApi), typeof(MlflowApi), typeof(ApiDocument), typeof(Dashboard), typeof(FailPoisonedScoring),
         typeof(TrainModelOrchestrator), typeof(TrainingActivities), typeof(ScoreBatchOrchestrator), typeof(ScoringActivities),
     ];
 
