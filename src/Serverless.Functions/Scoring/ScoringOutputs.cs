@@ -96,7 +96,11 @@ public sealed class ScoringOutputs(PipelineStore store, StorageClientFactory cli
     /// The summaries of a model's inputs (<c>{model}/...</c> and pinned <c>{model}@{version}/...</c>), a page of blob
     /// listing at a time: the page's summaries (possibly fewer than asked) and the continuation.
     /// </summary>
-    public async Task<(IReadOnlyList<ScoringJob> Jobs, string? Continuation)> ListJobsAsync(string model, int pageSize, string? continuation, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<ScoringJob> Jobs, string? Continuation)> ListJobsAsync(
+        string model,
+        int pageSize,
+        string? continuation,
+        CancellationToken cancellationToken)
     {
         await Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await foreach (var page in Container.GetBlobsAsync(new GetBlobsOptions { Prefix = model }, cancellationToken).AsPages(continuation, pageSize * 4))
@@ -112,10 +116,16 @@ public sealed class ScoringOutputs(PipelineStore store, StorageClientFactory cli
     }
 
     /// <summary>A model's drift reports, oldest first, a page at a time.</summary>
-    public async Task<(IReadOnlyList<DriftReport> Reports, string? Continuation)> ListDriftAsync(string model, int pageSize, string? continuation, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<DriftReport> Reports, string? Continuation)> ListDriftAsync(
+        string model,
+        int pageSize,
+        string? continuation,
+        CancellationToken cancellationToken)
     {
         await Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        await foreach (var page in Container.GetBlobsAsync(new GetBlobsOptions { Prefix = DriftReport.HistoryPrefix(model) }, cancellationToken).AsPages(continuation, pageSize))
+        await foreach (var page in Container.GetBlobsAsync(new GetBlobsOptions { Prefix = DriftReport.HistoryPrefix(model) }, cancellationToken).AsPages(
+            continuation,
+            pageSize))
         {
             var reports = await Task.WhenAll(page.Values.Select(async b =>
                 (await Container.GetBlobClient(b.Name).DownloadContentAsync(cancellationToken)).Value.Content.ToObjectFromJson<DriftReport>(PipelineJson.Options)));

@@ -160,7 +160,13 @@ internal sealed partial class QueueTriggerListener(
         : type == typeof(byte[]) ? message.Body.ToArray()
         : worker.Value.Serializer!.Deserialize(message.Body.ToStream(), type, CancellationToken.None);
 
-    private async Task PoisonAsync(FunctionDescriptor function, QueueClient queue, QueueClient poison, QueueMessage message, string receipt, CancellationToken stoppingToken)
+    private async Task PoisonAsync(
+        FunctionDescriptor function,
+        QueueClient queue,
+        QueueClient poison,
+        QueueMessage message,
+        string receipt,
+        CancellationToken stoppingToken)
     {
         await poison.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
         await poison.SendMessageAsync(message.Body, cancellationToken: stoppingToken);

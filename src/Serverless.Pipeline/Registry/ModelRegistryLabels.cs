@@ -94,7 +94,13 @@ public sealed partial class ModelRegistry
 
     private sealed record Expected(int? Version);
 
-    private async Task<RegisteredModel> PointAliasAsync(string name, string alias, int version, Expected? expected, string? ifMatch, CancellationToken cancellationToken)
+    private async Task<RegisteredModel> PointAliasAsync(
+        string name,
+        string alias,
+        int version,
+        Expected? expected,
+        string? ifMatch,
+        CancellationToken cancellationToken)
     {
         if (!IsValidAlias(alias))
         {

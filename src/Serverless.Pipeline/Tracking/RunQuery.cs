@@ -104,7 +104,9 @@ public sealed partial record RunClause(RunField Field, string Operator, object V
             return false;
         }
 
-        var compared = RunValueComparer.Instance.Compare(actual, Field.Entity == RunEntity.Attribute && Field.Key == "status" ? RunField.Status((string)Value) : Value);
+        var compared = RunValueComparer.Instance.Compare(
+            actual,
+            Field.Entity == RunEntity.Attribute && Field.Key == "status" ? RunField.Status((string)Value) : Value);
         return Operator switch
         {
             "=" => compared == 0,

@@ -86,7 +86,10 @@ public sealed class RunTracker(TableServiceClient tables, TimeProvider time)
     /// <summary>A run found by its id alone, whatever its experiment, or null.</summary>
     public async Task<TrackedRun?> FindAsync(string runId, CancellationToken cancellationToken)
     {
-        await foreach (var row in _runs.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"RowKey eq {runId}"), maxPerPage: 1, cancellationToken: cancellationToken))
+        await foreach (var row in _runs.QueryAsync<TableEntity>(
+            TableClient.CreateQueryFilter($"RowKey eq {runId}"),
+            maxPerPage: 1,
+            cancellationToken: cancellationToken))
         {
             return FromEntity(row);
         }
@@ -121,11 +124,18 @@ public sealed class RunTracker(TableServiceClient tables, TimeProvider time)
     /// The runs of <paramref name="experiments"/> (all when null) that meet <paramref name="query"/>, in its order, a page
     /// at a time: the page and the token of the next one (null after the last).
     /// </summary>
-    public async Task<(IReadOnlyList<TrackedRun> Runs, string? NextPageToken)> SearchAsync(IReadOnlyList<string>? experiments, RunQuery query, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<TrackedRun> Runs, string? NextPageToken)> SearchAsync(
+        IReadOnlyList<string>? experiments,
+        RunQuery query,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         var offset = 0;
-        if (query.PageToken is { Length: > 0 } token && !int.TryParse(token, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out offset))
+        if (query.PageToken is { Length: > 0 } token && !int.TryParse(
+            token,
+            System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture,
+            out offset))
         {
             throw new FormatException($"page_token '{token}' is not one this search gave.");
         }

@@ -31,18 +31,7 @@ internal sealed class ApiHost : IAsyncDisposable
     public static async Task<ApiHost> StartAsync(AzuriteFixture azurite)
     {
         var output = $"out-{Guid.NewGuid():N}"[..24];
-        var host = await TestFunctionsHost.StartAsync(
-            AppUnderTest.Functions,
-            new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = azurite.ConnectionString,
-                ["RetrainSchedule"] = "0 0 3 * * *",
-                ["TASKHUB_NAME"] = $"Api{Guid.NewGuid():N}"[..20],
-                ["Pipeline:ScoringOutputContainer"] = output,
-                ["LocalHost:HostId"] = $"api-{Guid.NewGuid():N}"[..20],
-            },
-            builder => builder.AddServerlessPipeline());
-        host.Http.DefaultRequestHeaders.Add("x-functions-key", TestFunctionsHost.FunctionKey);
+        var host = await AppUnderTest.StartHostAsync(azurite.ConnectionString, output);
         var api = new ApiHost(host, output);
         await api.Store.EnsureCreatedAsync(CancellationToken.None);
         return api;

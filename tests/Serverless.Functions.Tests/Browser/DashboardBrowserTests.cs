@@ -27,18 +27,7 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite) : IAsyncLifeti
 
     public async Task InitializeAsync()
     {
-        _host = await TestFunctionsHost.StartAsync(
-            AppUnderTest.Functions,
-            new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = azurite.ConnectionString,
-                ["RetrainSchedule"] = "0 0 3 * * *",
-                ["TASKHUB_NAME"] = $"Ui{Guid.NewGuid():N}"[..20],
-                ["Pipeline:ScoringOutputContainer"] = _output,
-                ["LocalHost:HostId"] = $"ui-{Guid.NewGuid():N}"[..20],
-            },
-            builder => builder.AddServerlessPipeline());
-        _host.Http.DefaultRequestHeaders.Add("x-functions-key", TestFunctionsHost.FunctionKey);
+        _host = await AppUnderTest.StartHostAsync(azurite.ConnectionString, _output);
         Assert.True(File.Exists(Chromium), $"The browser test needs Debian's chromium at {Chromium}: apt-get install chromium (scripts/test.sh does it).");
         _browser = await Puppeteer.LaunchAsync(new LaunchOptions
         {

@@ -33,20 +33,11 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = await TestFunctionsHost.StartAsync(
-            AppUnderTest.Functions,
-            new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = azurite.ConnectionString,
-                ["RetrainSchedule"] = "0 0 3 * * *",
-                ["TASKHUB_NAME"] = $"E2E{Guid.NewGuid():N}"[..20],
-                ["Pipeline:ScoringOutputContainer"] = _output,
-                ["Pipeline:FanOutScoringBytes"] = "200000",
-                ["Pipeline:ScoringPartBytes"] = "60000",
-                ["LocalHost:HostId"] = $"e2e-{Guid.NewGuid():N}"[..20],
-            },
-            builder => builder.AddServerlessPipeline());
-        _host.Http.DefaultRequestHeaders.Add("x-functions-key", TestFunctionsHost.FunctionKey);
+        _host = await AppUnderTest.StartHostAsync(azurite.ConnectionString, _output, new Dictionary<string, string?>
+        {
+            ["Pipeline:FanOutScoringBytes"] = "200000",
+            ["Pipeline:ScoringPartBytes"] = "60000",
+        });
         _app = new AppUnderTest(_host.Http, azurite.ConnectionString, _model, _output);
     }
 

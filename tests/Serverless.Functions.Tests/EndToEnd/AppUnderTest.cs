@@ -4,6 +4,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using Serverless.Functions.Hosting;
 using Serverless.Functions.Triggers.Blob;
 using Serverless.Functions.Triggers.Durable;
 using Serverless.Functions.Triggers.Http;
@@ -33,6 +34,31 @@ internal sealed class AppUnderTest(HttpClient http, string connectionString, str
     ];
 
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The whole app on the local host in this process, on <paramref name="connectionString"/>'s storage, with its own task
+    /// hub and host id and scoring outputs in <paramref name="output"/>; its client sends the function key.
+    /// <paramref name="settings"/> adds or overrides settings.
+    /// </summary>
+    public static async Task<TestFunctionsHost> StartHostAsync(string connectionString, string output, IDictionary<string, string?>? settings = null)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = connectionString,
+            ["RetrainSchedule"] = "0 0 3 * * *",
+            ["TASKHUB_NAME"] = $"App{Guid.NewGuid():N}"[..20],
+            ["Pipeline:ScoringOutputContainer"] = output,
+            ["LocalHost:HostId"] = $"app-{Guid.NewGuid():N}"[..20],
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+
+        var host = await TestFunctionsHost.StartAsync(Functions, values, builder => builder.AddServerlessPipeline());
+        host.Http.DefaultRequestHeaders.Add("x-functions-key", TestFunctionsHost.FunctionKey);
+        return host;
+    }
     public static readonly TimeSpan TrainingPatience = TimeSpan.FromMinutes(3);
 
     public HttpClient Http => http;

@@ -22,16 +22,7 @@ public sealed class StorageOutageTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _azurite = await AzuriteFixture.StartOwnAsync();
-        _host = await TestFunctionsHost.StartAsync(
-            AppUnderTest.Functions,
-            new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = _azurite.ConnectionString,
-                ["RetrainSchedule"] = "0 0 3 * * *",
-                ["TASKHUB_NAME"] = "OutageHub",
-            },
-            builder => builder.AddServerlessPipeline());
-        _host.Http.DefaultRequestHeaders.Add("x-functions-key", TestFunctionsHost.FunctionKey);
+        _host = await AppUnderTest.StartHostAsync(_azurite.ConnectionString, "score-out");
         _app = new AppUnderTest(_host.Http, _azurite.ConnectionString, _model, "score-out");
     }
 

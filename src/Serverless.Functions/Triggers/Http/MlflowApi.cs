@@ -40,16 +40,9 @@ public sealed class MlflowApi(PipelineStore store)
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var arguments = await MlflowRequest.ReadAsync(request, cancellationToken);
-        if (!MlflowRequest.TryNameFilter(arguments.Filter, out var filter))
-        {
-            return await InvalidAsync(request, $"filter '{arguments.Filter}' is not supported: use name = '...', name LIKE 'prefix%' or tags.key = '...'.", cancellationToken);
-        }
-
-        await store.EnsureCreatedAsync(cancellationToken);
-        var (models, token) = await store.Registry.ListModelsAsync(filter.Prefix, filter.Tag, arguments.MaxResults, arguments.PageToken, cancellationToken);
-        var found = await Task.WhenAll(models.Where(m => filter.Name is null || m.Name == filter.Name).Select(m => RegisteredAsync(m, request, cancellationToken)));
-        return await OkAsync(request, new { registered_models = found, next_page_token = token }, cancellationToken);
+        var (models, token, problem) = await SearchModelsAsync(request, cancellationToken);
+        return problem ?? await OkAsync(
+            request, new { registered_models = await Task.WhenAll(models.Select(m => RegisteredAsync(m, request, cancellationToken))), next_page_token = token }, cancellationToken);
     }
 
     /// <summary><c>registered-models/alias</c>: GET the version (<c>?name=&amp;alias=</c>), POST <c>{name, alias, version}</c>, DELETE.</summary>
@@ -137,7 +130,11 @@ public sealed class MlflowApi(PipelineStore store)
 
         await store.EnsureCreatedAsync(cancellationToken);
         var model = await store.Registry.GetModelAsync(name, cancellationToken);
-        var (versions, token) = model is null ? ([], null) : await store.Registry.ListVersionsAsync(name, arguments.MaxResults, arguments.PageToken, cancellationToken);
+        var (versions, token) = model is null ? ([], null) : await store.Registry.ListVersionsAsync(
+            name,
+            arguments.MaxResults,
+            arguments.PageToken,
+            cancellationToken);
         var found = versions.Where(v => !clauses.TryGetValue("run_id", out var runId) || v.RunId == runId).Select(v => MlflowModelVersion.From(v, model, BaseUrl(request)));
         return await OkAsync(request, new { model_versions = found, next_page_token = token }, cancellationToken);
     }
@@ -163,16 +160,11 @@ public sealed class MlflowApi(PipelineStore store)
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var arguments = await MlflowRequest.ReadAsync(request, cancellationToken);
-        if (!MlflowRequest.TryNameFilter(arguments.Filter, out var filter))
-        {
-            return await InvalidAsync(request, $"filter '{arguments.Filter}' is not supported: use name = '...', name LIKE 'prefix%' or tags.key = '...'.", cancellationToken);
-        }
-
-        await store.EnsureCreatedAsync(cancellationToken);
-        var (models, token) = await store.Registry.ListModelsAsync(filter.Prefix, filter.Tag, arguments.MaxResults, arguments.PageToken, cancellationToken);
-        var experiments = models.Where(m => filter.Name is null || m.Name == filter.Name).Select(m => MlflowExperiment.From(m, BaseUrl(request)));
-        return await OkAsync(request, new { experiments, next_page_token = token }, cancellationToken);
+        var (models, token, problem) = await SearchModelsAsync(request, cancellationToken);
+        return problem ?? await OkAsync(
+            request,
+            new { experiments = models.Select(m => MlflowExperiment.From(m, BaseUrl(request))), next_page_token = token },
+            cancellationToken);
     }
 
     /// <summary><c>runs/get?run_id=</c>.</summary>
@@ -234,7 +226,9 @@ public sealed class MlflowApi(PipelineStore store)
 
         var root = $"{runId}/";
         var files = new List<MlflowFileInfo>();
-        await foreach (var item in store.RunOutputs.GetBlobsByHierarchyAsync(new GetBlobsByHierarchyOptions { Prefix = path.Length == 0 ? root : $"{root}{path}/", Delimiter = "/" }, cancellationToken))
+        await foreach (var item in store.RunOutputs.GetBlobsByHierarchyAsync(
+            new GetBlobsByHierarchyOptions { Prefix = path.Length == 0 ? root : $"{root}{path}/", Delimiter = "/" },
+            cancellationToken))
         {
             files.Add(item.IsPrefix
                 ? new MlflowFileInfo(item.Prefix[root.Length..].TrimEnd('/'), true, null)
@@ -242,6 +236,25 @@ public sealed class MlflowApi(PipelineStore store)
         }
 
         return await OkAsync(request, new { root_uri = $"{BaseUrl(request)}/api/runs/{runId}", files }, cancellationToken);
+    }
+
+    /// <summary>A page of models that meet the request's filter (name, name prefix, tag): registered models and experiments alike.</summary>
+    private async Task<(IReadOnlyList<RegisteredModel> Models, string? Token, HttpResponseData? Problem)> SearchModelsAsync(HttpRequestData request, CancellationToken cancellationToken)
+    {
+        var arguments = await MlflowRequest.ReadAsync(request, cancellationToken);
+        if (!MlflowRequest.TryNameFilter(arguments.Filter, out var filter))
+        {
+            return ([], null, await InvalidAsync(request, $"filter '{arguments.Filter}' is not supported: use name = '...', name LIKE 'prefix%' or tags.key = '...'.", cancellationToken));
+        }
+
+        await store.EnsureCreatedAsync(cancellationToken);
+        var (models, token) = await store.Registry.ListModelsAsync(
+            filter.Prefix ?? filter.Name,
+            filter.Tag,
+            arguments.MaxResults,
+            arguments.PageToken,
+            cancellationToken);
+        return ([.. models.Where(m => filter.Name is null || m.Name == filter.Name)], token, null);
     }
 
     private async Task<(ModelVersion? Version, RegisteredModel? Model, HttpResponseData? Problem)> FindVersionAsync(HttpRequestData request, CancellationToken cancellationToken)
@@ -280,7 +293,12 @@ public sealed class MlflowApi(PipelineStore store)
     private static Task<HttpResponseData> InvalidAsync(HttpRequestData request, string message, CancellationToken cancellationToken) =>
         ErrorAsync(request, HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE", message, cancellationToken);
 
-    private static async Task<HttpResponseData> ErrorAsync(HttpRequestData request, HttpStatusCode status, string code, string message, CancellationToken cancellationToken)
+    private static async Task<HttpResponseData> ErrorAsync(
+        HttpRequestData request,
+        HttpStatusCode status,
+        string code,
+        string message,
+        CancellationToken cancellationToken)
     {
         var response = request.CreateResponse(status);
         await response.WriteAsJsonAsync(new MlflowError(code, message), cancellationToken);

@@ -42,7 +42,11 @@ public sealed class Models(PipelineStore store, ModelCache models, IOptions<Pipe
             return await HttpAnswers.NoModelAsync(request, name, cancellationToken);
         }
 
-        var (versions, continuation) = await store.Registry.ListVersionsAsync(name, HttpAnswers.PageSize(request), request.Query["continuation"], cancellationToken);
+        var (versions, continuation) = await store.Registry.ListVersionsAsync(
+            name,
+            HttpAnswers.PageSize(request),
+            request.Query["continuation"],
+            cancellationToken);
         return await HttpAnswers.OkAsync(request, new { model, versions, continuation }, cancellationToken, model.ETag);
     }
 

@@ -34,7 +34,12 @@ public sealed class RegistryApi(PipelineStore store)
         }
 
         await store.EnsureCreatedAsync(cancellationToken);
-        var (models, continuation) = await store.Registry.ListModelsAsync(request.Query["prefix"], tag, HttpAnswers.PageSize(request), request.Query["continuation"], cancellationToken);
+        var (models, continuation) = await store.Registry.ListModelsAsync(
+            request.Query["prefix"],
+            tag,
+            HttpAnswers.PageSize(request),
+            request.Query["continuation"],
+            cancellationToken);
         return await HttpAnswers.OkAsync(request, new { models, continuation }, cancellationToken);
     }
 
@@ -68,7 +73,11 @@ public sealed class RegistryApi(PipelineStore store)
 
         return model.Aliases.TryGetValue(alias, out var number) && await store.Registry.GetVersionAsync(name, number, cancellationToken) is { } version
             ? await HttpAnswers.OkAsync(request, version, cancellationToken, model.ETag)
-            : await HttpAnswers.ProblemAsync(request, HttpStatusCode.NotFound, $"Model '{name}' has no alias '{alias}'; its aliases are: {string.Join(", ", model.Aliases.Keys.DefaultIfEmpty("none"))}.", cancellationToken);
+            : await HttpAnswers.ProblemAsync(
+                request,
+                HttpStatusCode.NotFound,
+                $"Model '{name}' has no alias '{alias}'; its aliases are: {string.Join(", ", model.Aliases.Keys.DefaultIfEmpty("none"))}.",
+                cancellationToken);
     }
 
     /// <summary>
@@ -193,7 +202,13 @@ public sealed class RegistryApi(PipelineStore store)
     /// <summary>The body of a tag.</summary>
     public sealed record TagValue(string Value);
 
-    private async Task<HttpResponseData> TagAsync(HttpRequestData request, string name, string? version, string key, bool delete, CancellationToken cancellationToken)
+    private async Task<HttpResponseData> TagAsync(
+        HttpRequestData request,
+        string name,
+        string? version,
+        string key,
+        bool delete,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         string? value = null;
@@ -211,7 +226,11 @@ public sealed class RegistryApi(PipelineStore store)
         await store.EnsureCreatedAsync(cancellationToken);
         if (version is null)
         {
-            return await ChangeAsync(request, name, async () => (object?)await store.Registry.SetModelTagAsync(name, key, value, cancellationToken), cancellationToken);
+            return await ChangeAsync(
+                request,
+                name,
+                async () => (object?)await store.Registry.SetModelTagAsync(name, key, value, cancellationToken),
+                cancellationToken);
         }
 
         if (!TryVersion(version, out var number))
@@ -254,7 +273,11 @@ public sealed class RegistryApi(PipelineStore store)
         }
     }
 
-    private async Task<(ModelVersion? Version, HttpResponseData? Problem)> FindVersionAsync(HttpRequestData request, string name, string version, CancellationToken cancellationToken)
+    private async Task<(ModelVersion? Version, HttpResponseData? Problem)> FindVersionAsync(
+        HttpRequestData request,
+        string name,
+        string version,
+        CancellationToken cancellationToken)
     {
         if (!TryVersion(version, out var number))
         {

@@ -51,7 +51,11 @@ public sealed class RunsApi(PipelineStore store)
         var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, cancellationToken);
         if (run is null && instance is null)
         {
-            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.NotFound, $"No run '{runId}'; list runs with GET /api/runs?model={{model}}.", cancellationToken);
+            return await HttpAnswers.ProblemAsync(
+                request,
+                HttpStatusCode.NotFound,
+                $"No run '{runId}'; list runs with GET /api/runs?model={{model}}.",
+                cancellationToken);
         }
 
         var report = await store.RunOutputs.GetBlobClient($"{runId}/report/index.html").ExistsAsync(cancellationToken);
@@ -101,7 +105,11 @@ public sealed class RunsApi(PipelineStore store)
         ArgumentNullException.ThrowIfNull(client);
         if (await client.GetInstanceAsync(runId, cancellationToken) is null)
         {
-            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.NotFound, $"No orchestration '{runId}' (it may have been purged).", cancellationToken);
+            return await HttpAnswers.ProblemAsync(
+                request,
+                HttpStatusCode.NotFound,
+                $"No orchestration '{runId}' (it may have been purged).",
+                cancellationToken);
         }
 
         try
@@ -111,7 +119,11 @@ public sealed class RunsApi(PipelineStore store)
         }
         catch (NotSupportedException)
         {
-            return await HttpAnswers.ProblemAsync(request, HttpStatusCode.NotImplemented, "This Durable backend does not give orchestration history to clients.", cancellationToken);
+            return await HttpAnswers.ProblemAsync(
+                request,
+                HttpStatusCode.NotImplemented,
+                "This Durable backend does not give orchestration history to clients.",
+                cancellationToken);
         }
     }
 
@@ -119,7 +131,12 @@ public sealed class RunsApi(PipelineStore store)
     public sealed record RunDetails(string RunId, TrackedRun? Run, RunProgress? Progress, string? ReportUrl, string TrialsUrl, string? TimelineUrl);
 
     /// <summary>The orchestration's view of a run: status, times, the custom status (stage, trials done...), the error.</summary>
-    public sealed record RunProgress(string RuntimeStatus, DateTimeOffset CreatedAt, DateTimeOffset LastUpdatedAt, System.Text.Json.JsonElement? CustomStatus, string? Error);
+    public sealed record RunProgress(
+        string RuntimeStatus,
+        DateTimeOffset CreatedAt,
+        DateTimeOffset LastUpdatedAt,
+        System.Text.Json.JsonElement? CustomStatus,
+        string? Error);
 
     private async Task<HttpResponseData> SearchAsync(
         HttpRequestData request, IReadOnlyList<string>? experiments, string? filter, string parentRunId, CancellationToken cancellationToken, string? defaultOrder = null)
@@ -128,7 +145,12 @@ public sealed class RunsApi(PipelineStore store)
         try
         {
             var order = request.Query.GetValues("order_by")?.SelectMany(o => o.Split(',')).ToList() ?? [];
-            query = RunQuery.Parse(filter, order.Count > 0 ? order : defaultOrder is null ? null : [defaultOrder], HttpAnswers.PageSize(request, fallback: 50, max: 1000), request.Query["continuation"], parentRunId);
+            query = RunQuery.Parse(
+                filter,
+                order.Count > 0 ? order : defaultOrder is null ? null : [defaultOrder],
+                HttpAnswers.PageSize(request, fallback: 50, max: 1000),
+                request.Query["continuation"],
+                parentRunId);
         }
         catch (FormatException ex)
         {

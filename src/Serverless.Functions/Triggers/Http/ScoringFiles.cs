@@ -80,7 +80,11 @@ public sealed class ScoringFiles(StorageClientFactory clients, ScoringOutputs ou
                 cancellationToken);
         }
 
-        return await HttpAnswers.BlobAsync(request, container.GetBlobClient($"{name}/{file}"), $"No {file} for '{name}' yet; it is written when the input has been processed.", cancellationToken);
+        return await HttpAnswers.BlobAsync(
+            request,
+            container.GetBlobClient($"{name}/{file}"),
+            $"No {file} for '{name}' yet; it is written when the input has been processed.",
+            cancellationToken);
     }
 
     /// <summary>A model's scoring jobs: file, status, rows, model version, duration and the routes of its outputs.</summary>
@@ -113,7 +117,11 @@ public sealed class ScoringFiles(StorageClientFactory clients, ScoringOutputs ou
             return badName;
         }
 
-        var (reports, continuation) = await outputs.ListDriftAsync(name, HttpAnswers.PageSize(request, fallback: 50), request.Query["continuation"], cancellationToken);
+        var (reports, continuation) = await outputs.ListDriftAsync(
+            name,
+            HttpAnswers.PageSize(request, fallback: 50),
+            request.Query["continuation"],
+            cancellationToken);
         return await HttpAnswers.OkAsync(request, new { reports, continuation }, cancellationToken);
     }
 

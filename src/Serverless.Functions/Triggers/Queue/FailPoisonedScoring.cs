@@ -46,7 +46,10 @@ public sealed class FailPoisonedScoring(StorageClientFactory clients, ScoringOut
                 .GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
             if (properties.ETag.ToString().Trim('"') != etag.ToString())
             {
-                logger.LogInformation("Input {Input}: version {ETag} failed every attempt, but a newer version was uploaded since; its summary stands", file, etag);
+                logger.LogInformation(
+                    "Input {Input}: version {ETag} failed every attempt, but a newer version was uploaded since; its summary stands",
+                    file,
+                    etag);
                 return;
             }
 
@@ -61,6 +64,9 @@ public sealed class FailPoisonedScoring(StorageClientFactory clients, ScoringOut
         var problem = $"{file}: scoring failed on every attempt (the last ones ended with the worker process, or with an error in the log); " +
             "it was not scored and will not be retried. The input is kept: upload it again to retry, or split it if it is very large.";
         await outputs.DeletePartsAsync(name, cancellationToken);
-        await outputs.WriteSummaryAsync(name, ScoringOutputs.Summarize(file, etag, bytes, "failed", folder?.Split('@')[0], null, null, problem, null), cancellationToken);
+        await outputs.WriteSummaryAsync(
+            name,
+            ScoringOutputs.Summarize(file, etag, bytes, "failed", folder?.Split('@')[0], null, null, problem, null),
+            cancellationToken);
     }
 }
