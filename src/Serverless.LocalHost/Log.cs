@@ -14,6 +14,9 @@ internal static partial class Log
     [LoggerMessage(1001, LogLevel.Information, "Executed 'Functions.{FunctionName}' ({Outcome}, Id={InvocationId}, Duration={DurationMs:0}ms)")]
     public static partial void Executed(ILogger logger, string functionName, string outcome, string invocationId, double durationMs);
 
+    [LoggerMessage(1003, LogLevel.Debug, "Executed 'Functions.{FunctionName}' ({Outcome}, Id={InvocationId}, Duration={DurationMs:0}ms)")]
+    public static partial void ExecutedHttp(ILogger logger, string functionName, string outcome, string invocationId, double durationMs);
+
     [LoggerMessage(1002, LogLevel.Error, "Executed 'Functions.{FunctionName}' ({Outcome}, Id={InvocationId}, Duration={DurationMs:0}ms)")]
     public static partial void ExecutionFailed(ILogger logger, Exception exception, string functionName, string outcome, string invocationId, double durationMs);
 

@@ -19,6 +19,7 @@ namespace Serverless.LocalHost.Blobs;
 internal sealed class BlobTriggerListener(
     FunctionCatalog catalog,
     BlobTriggerProcessor processor,
+    BlobScanSignal signal,
     IOptions<LocalHostOptions> options,
     ILogger<BlobTriggerListener> logger) : BackgroundService
 {
@@ -39,6 +40,7 @@ internal sealed class BlobTriggerListener(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                var raised = signal.Next;
                 try
                 {
                     await container.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
@@ -61,7 +63,8 @@ internal sealed class BlobTriggerListener(
                     Log.BlobScanFailed(logger, pattern.Container, function.Name, ex.Message);
                 }
 
-                await Task.Delay(settings.PollInterval, stoppingToken);
+                await Task.WhenAny(Task.Delay(settings.PollInterval, stoppingToken), raised);
+                stoppingToken.ThrowIfCancellationRequested();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -28,6 +28,7 @@ internal static class LocalRuntimeServiceCollectionExtensions
         services.AddSingleton<FunctionKeys>();
         services.AddSingleton<HostStorage>();
         services.AddSingleton<BlobReceipts>();
+        services.AddSingleton<BlobScanSignal>();
         services.AddSingleton<BlobTriggerProcessor>();
         services.AddSingleton<LocalHttpEndpoint>();
 

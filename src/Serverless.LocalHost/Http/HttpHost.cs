@@ -30,6 +30,7 @@ internal sealed class HttpHost(
     FunctionInvoker invoker,
     FunctionKeys keys,
     BlobTriggerProcessor blobs,
+    BlobScanSignal blobScan,
     LocalHttpEndpoint endpoint,
     IConfiguration configuration,
     IOptions<LocalHostOptions> options,
@@ -167,6 +168,12 @@ internal sealed class HttpHost(
                 function,
                 new InvocationRequest(context => ValueTask.FromResult<object?>(new LocalHttpRequestData(context, http)), routeValues),
                 http.RequestAborted);
+            if (HttpMethods.IsPut(http.Request.Method) || HttpMethods.IsPost(http.Request.Method))
+            {
+                // It may have written a blob a trigger watches (an upload route): look now, not at the next poll.
+                blobScan.Raise();
+            }
+
             await WriteResultAsync(http, result);
         }
         catch (FunctionInvocationException ex) when (ex.InnerException is BadHttpRequestException bad)

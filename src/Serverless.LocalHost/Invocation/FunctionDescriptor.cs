@@ -38,7 +38,11 @@ internal sealed class FunctionDescriptor : FunctionDefinition
         Parameters = [.. method.GetParameters().Select(p => new FunctionParameter(p.Name!, p.ParameterType))];
         InputBindings = ImmutableDictionary<string, BindingMetadata>.Empty.Add(triggerParameter.Name!, new LocalBindingMetadata(triggerParameter.Name!, bindingType, BindingDirection.In));
         ResultAwaiter = ResultAwaiters.For(method.ReturnType);
+        Factory = method.IsStatic ? null : Microsoft.Extensions.DependencyInjection.ActivatorUtilities.CreateFactory(method.DeclaringType, Type.EmptyTypes);
     }
+
+    /// <summary>Creates an instance of the function's class from an invocation's services; null for a static method.</summary>
+    public Microsoft.Extensions.DependencyInjection.ObjectFactory? Factory { get; }
 
     public MethodInfo Method { get; }
 

@@ -41,7 +41,16 @@ internal sealed class FunctionInvoker(IServiceProvider services, ILogger<Functio
         try
         {
             await _pipeline(context);
-            Log.Executed(logger, function.Name, "Succeeded", context.InvocationId, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if (function.BindingType == "httpTrigger")
+            {
+                // A busy HTTP function would write a console line per request; the line is there at Debug.
+                Log.ExecutedHttp(logger, function.Name, "Succeeded", context.InvocationId, elapsed);
+            }
+            else
+            {
+                Log.Executed(logger, function.Name, "Succeeded", context.InvocationId, elapsed);
+            }
             return context.Bindings.InvocationResult;
         }
         catch (Exception ex)
@@ -77,9 +86,7 @@ internal sealed class FunctionInvoker(IServiceProvider services, ILogger<Functio
             arguments[i] = await function.Binders[i](context, request);
         }
 
-        var instance = function.Method.IsStatic
-            ? null
-            : ActivatorUtilities.CreateInstance(context.InstanceServices, function.Method.DeclaringType!);
+        var instance = function.Factory?.Invoke(context.InstanceServices, null);
         var returned = function.Method.Invoke(instance, BindingFlags.DoNotWrapExceptions, binder: null, arguments, culture: null);
         context.Bindings.InvocationResult = await function.ResultAwaiter(returned);
     }

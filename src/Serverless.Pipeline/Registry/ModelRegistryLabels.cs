@@ -16,6 +16,9 @@ public sealed partial class ModelRegistry
     /// <inheritdoc cref="MaxTags"/>
     public const int MaxTagValueLength = 5000;
 
+    /// <summary>Raised with the model's name after its aliases (or tags) were changed through this registry.</summary>
+    public event Action<string>? AliasesChanged;
+
     /// <summary>Points <paramref name="alias"/> at <paramref name="version"/> (READY only), wherever it pointed before.</summary>
     public Task<RegisteredModel> SetAliasAsync(string name, string alias, int version, CancellationToken cancellationToken) =>
         PointAliasAsync(name, alias, version, expected: null, ifMatch: null, cancellationToken);
@@ -159,6 +162,7 @@ public sealed partial class ModelRegistry
             try
             {
                 await _models.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken);
+                AliasesChanged?.Invoke(name);
                 return await GetModelAsync(name, cancellationToken);
             }
             catch (RequestFailedException ex) when (ex.Status == 412)

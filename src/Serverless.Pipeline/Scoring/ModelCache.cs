@@ -119,13 +119,38 @@ public sealed class LoadedModel
 /// <summary>
 /// Model versions loaded on first use and kept for serving, at most <c>capacity</c> of them: the least recently used
 /// is evicted when another is loaded. Concurrent first requests for one version load it once. Artifacts are checked
-/// against their registered SHA-256 before they serve.
+/// against their registered SHA-256 before they serve. What an alias points at is kept for <see cref="AliasLifetime"/>,
+/// so a prediction does not read the registry's table each time; an alias moved through this process's registry is
+/// seen at once, one moved by another instance within that time.
 /// </summary>
-public sealed class ModelCache(ModelRegistry registry, int capacity = 8)
+public sealed class ModelCache
 {
+    /// <summary>How long what an alias points at is trusted before the registry is read again.</summary>
+    public static readonly TimeSpan AliasLifetime = TimeSpan.FromSeconds(5);
+
+    private readonly ModelRegistry _registry;
+    private readonly int _capacity;
+    private readonly TimeProvider _time;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Name, string Alias), (int? Version, long Until)> _aliases = new();
     private readonly Lock _gate = new();
     private readonly LinkedList<string> _recency = new();
     private readonly Dictionary<string, (LinkedListNode<string> Node, Lazy<Task<LoadedModel>> Load)> _entries = new(StringComparer.Ordinal);
+
+    /// <summary>A cache over <paramref name="registry"/>, which tells it when an alias moves.</summary>
+    public ModelCache(ModelRegistry registry, int capacity = 8, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        _registry = registry;
+        _capacity = capacity;
+        _time = time ?? TimeProvider.System;
+        registry.AliasesChanged += name =>
+        {
+            foreach (var key in _aliases.Keys.Where(k => k.Name == name))
+            {
+                _aliases.TryRemove(key, out _);
+            }
+        };
+    }
 
     /// <summary>The loaded (or loading) versions as name/version, most recently used first.</summary>
     public IReadOnlyList<string> Loaded
@@ -159,7 +184,7 @@ public sealed class ModelCache(ModelRegistry registry, int capacity = 8)
                 created = new Lazy<Task<LoadedModel>>(() => LoadAsync(name, version, key, created!));
                 load = created;
                 _entries[key] = (_recency.AddFirst(key), load);
-                while (_entries.Count > capacity && _recency.Last is { } oldest)
+                while (_entries.Count > _capacity && _recency.Last is { } oldest)
                 {
                     _entries.Remove(oldest.Value);
                     _recency.RemoveLast();
@@ -173,17 +198,24 @@ public sealed class ModelCache(ModelRegistry registry, int capacity = 8)
     /// <summary>The version an alias points at, loaded; null when the model or alias does not exist.</summary>
     public async Task<LoadedModel?> GetByAliasAsync(string name, string alias, CancellationToken cancellationToken)
     {
-        var model = await registry.GetModelAsync(name, cancellationToken);
-        return model is not null && model.Aliases.TryGetValue(alias, out var version) ? await GetAsync(name, version, cancellationToken) : null;
+        var now = _time.GetTimestamp();
+        if (!_aliases.TryGetValue((name, alias), out var known) || now > known.Until)
+        {
+            var model = await _registry.GetModelAsync(name, cancellationToken);
+            known = (model is not null && model.Aliases.TryGetValue(alias, out var found) ? found : null, now + (long)(AliasLifetime.TotalSeconds * _time.TimestampFrequency));
+            _aliases[(name, alias)] = known;
+        }
+
+        return known.Version is { } version ? await GetAsync(name, version, cancellationToken) : null;
     }
 
     private async Task<LoadedModel> LoadAsync(string name, int version, string key, Lazy<Task<LoadedModel>> self)
     {
         try
         {
-            var found = await registry.GetVersionAsync(name, version, CancellationToken.None)
+            var found = await _registry.GetVersionAsync(name, version, CancellationToken.None)
                 ?? throw new ModelRegistryConflictException($"Model '{name}' has no version {version}.");
-            return new LoadedModel(found, await registry.DownloadArtifactAsync(found, CancellationToken.None));
+            return new LoadedModel(found, await _registry.DownloadArtifactAsync(found, CancellationToken.None));
         }
         catch
         {

@@ -119,6 +119,30 @@ public sealed class ServingTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal([$"{_name}/3", $"{_name}/1"], cache.Loaded);
     }
 
+    /// <summary>
+    /// What an alias points at is kept for a few seconds, so a prediction does not read the registry's table: a move
+    /// through the same registry is seen at once, a move by another instance (another registry) once that time passed.
+    /// </summary>
+    [Fact]
+    public async Task Cache_AliasMoved_SeenAtOnceHereAndAfterTheLifetimeFromElsewhere()
+    {
+        await _registry.RegisterAsync(_registration with { RunId = "run-2" }, new MemoryStream(_model), CancellationToken.None);
+        await _registry.RegisterAsync(_registration with { RunId = "run-3" }, new MemoryStream(_model), CancellationToken.None);
+        var clock = new ManualClock();
+        var cache = new ModelCache(_registry, time: clock);
+        var elsewhere = new ModelRegistry(new TableServiceClient(azurite.ConnectionString), _artifacts, TimeProvider.System);
+
+        var before = await cache.GetByAliasAsync(_name, "champion", CancellationToken.None);
+        await _registry.SetAliasAsync(_name, "champion", 2, CancellationToken.None);
+        var movedHere = await cache.GetByAliasAsync(_name, "champion", CancellationToken.None);
+        await elsewhere.SetAliasAsync(_name, "champion", 3, CancellationToken.None);
+        var stale = await cache.GetByAliasAsync(_name, "champion", CancellationToken.None);
+        clock.Advance(ModelCache.AliasLifetime + TimeSpan.FromMilliseconds(1));
+        var fresh = await cache.GetByAliasAsync(_name, "champion", CancellationToken.None);
+
+        Assert.Equal([1, 2, 2, 3], new[] { before, movedHere, stale, fresh }.Select(m => m!.Version.Version));
+    }
+
     [Fact]
     public async Task Cache_ArtifactChangedAfterRegistration_RefusedAndNotCached()
     {
@@ -182,4 +206,16 @@ public sealed class ServingTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     private static Dictionary<string, string?> Row(string x1, string x2, string color) => new() { ["x1"] = x1, ["X2"] = x2, ["color"] = color, ["customer_id"] = "C-1" };
+
+    /// <summary>A clock that moves only when told.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => _ticks;
+
+        public void Advance(TimeSpan by) => _ticks += by.Ticks;
+    }
 }

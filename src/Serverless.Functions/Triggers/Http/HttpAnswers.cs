@@ -117,15 +117,22 @@ internal static class HttpAnswers
     public static async Task<byte[]?> ReadAtMostAsync(Stream body, int max, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await body.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, max + 1L - buffer.Length)), cancellationToken)) > 0)
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
         {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > max)
+            int read;
+            while ((read = await body.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, max + 1L - buffer.Length)), cancellationToken)) > 0)
             {
-                return null;
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > max)
+                {
+                    return null;
+                }
             }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
         }
 
         return buffer.ToArray();
