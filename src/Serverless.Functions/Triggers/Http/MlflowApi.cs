@@ -29,7 +29,7 @@ public sealed class MlflowApi(PipelineStore store)
         var name = request.Query["name"] ?? string.Empty;
         await store.EnsureCreatedAsync(cancellationToken);
         return await store.Registry.GetModelAsync(name, cancellationToken) is { } model
-            ? await OkAsync(request, new { registered_model = await RegisteredAsync(model, request, cancellationToken) }, cancellationToken)
+            ? await HttpAnswers.OkAsync(request, new { registered_model = await RegisteredAsync(model, request, cancellationToken) }, cancellationToken)
             : await NotFoundAsync(request, $"Registered Model with name={name} not found", cancellationToken);
     }
 
@@ -41,7 +41,7 @@ public sealed class MlflowApi(PipelineStore store)
     {
         ArgumentNullException.ThrowIfNull(request);
         var (models, token, problem) = await SearchModelsAsync(request, cancellationToken);
-        return problem ?? await OkAsync(
+        return problem ?? await HttpAnswers.OkAsync(
             request, new { registered_models = await Task.WhenAll(models.Select(m => RegisteredAsync(m, request, cancellationToken))), next_page_token = token }, cancellationToken);
     }
 
@@ -66,7 +66,7 @@ public sealed class MlflowApi(PipelineStore store)
             {
                 case "GET":
                     return model.Aliases.TryGetValue(alias, out var number) && await store.Registry.GetVersionAsync(name, number, cancellationToken) is { } version
-                        ? await OkAsync(request, new { model_version = MlflowModelVersion.From(version, model, BaseUrl(request)) }, cancellationToken)
+                        ? await HttpAnswers.OkAsync(request, new { model_version = MlflowModelVersion.From(version, model, BaseUrl(request)) }, cancellationToken)
                         : await NotFoundAsync(request, $"Registered model alias {alias} not found.", cancellationToken);
                 case "POST":
                     if (!int.TryParse(arguments.Get("version"), NumberStyles.None, CultureInfo.InvariantCulture, out var target))
@@ -80,10 +80,10 @@ public sealed class MlflowApi(PipelineStore store)
                     }
 
                     await store.Registry.SetAliasAsync(name, alias, target, cancellationToken);
-                    return await OkAsync(request, new { }, cancellationToken);
+                    return await HttpAnswers.OkAsync(request, new { }, cancellationToken);
                 default:
                     await store.Registry.DeleteAliasAsync(name, alias, null, cancellationToken);
-                    return await OkAsync(request, new { }, cancellationToken);
+                    return await HttpAnswers.OkAsync(request, new { }, cancellationToken);
             }
         }
         catch (Exception ex) when (ex is ArgumentException or ModelRegistryConflictException)
@@ -100,7 +100,7 @@ public sealed class MlflowApi(PipelineStore store)
     {
         ArgumentNullException.ThrowIfNull(request);
         var (version, model, problem) = await FindVersionAsync(request, cancellationToken);
-        return problem ?? await OkAsync(request, new { model_version = MlflowModelVersion.From(version!, model, BaseUrl(request)) }, cancellationToken);
+        return problem ?? await HttpAnswers.OkAsync(request, new { model_version = MlflowModelVersion.From(version!, model, BaseUrl(request)) }, cancellationToken);
     }
 
     /// <summary><c>model-versions/get-download-uri?name=&amp;version=</c>: the route that serves its <c>model.zip</c>.</summary>
@@ -111,7 +111,7 @@ public sealed class MlflowApi(PipelineStore store)
     {
         ArgumentNullException.ThrowIfNull(request);
         var (version, _, problem) = await FindVersionAsync(request, cancellationToken);
-        return problem ?? await OkAsync(request, new { artifact_uri = MlflowModelVersion.ArtifactUrl(version!, BaseUrl(request)) }, cancellationToken);
+        return problem ?? await HttpAnswers.OkAsync(request, new { artifact_uri = MlflowModelVersion.ArtifactUrl(version!, BaseUrl(request)) }, cancellationToken);
     }
 
     /// <summary><c>model-versions/search?filter=name='churn'</c> (also <c>run_id='...'</c>), newest first, paged.</summary>
@@ -136,7 +136,7 @@ public sealed class MlflowApi(PipelineStore store)
             arguments.PageToken,
             cancellationToken);
         var found = versions.Where(v => !clauses.TryGetValue("run_id", out var runId) || v.RunId == runId).Select(v => MlflowModelVersion.From(v, model, BaseUrl(request)));
-        return await OkAsync(request, new { model_versions = found, next_page_token = token }, cancellationToken);
+        return await HttpAnswers.OkAsync(request, new { model_versions = found, next_page_token = token }, cancellationToken);
     }
 
     /// <summary><c>experiments/get-by-name?experiment_name=</c>: a model's experiment.</summary>
@@ -149,7 +149,7 @@ public sealed class MlflowApi(PipelineStore store)
         var name = request.Query["experiment_name"] ?? string.Empty;
         await store.EnsureCreatedAsync(cancellationToken);
         return await store.Registry.GetModelAsync(name, cancellationToken) is { } model
-            ? await OkAsync(request, new { experiment = MlflowExperiment.From(model, BaseUrl(request)) }, cancellationToken)
+            ? await HttpAnswers.OkAsync(request, new { experiment = MlflowExperiment.From(model, BaseUrl(request)) }, cancellationToken)
             : await NotFoundAsync(request, $"Could not find experiment with name '{name}'", cancellationToken);
     }
 
@@ -161,7 +161,7 @@ public sealed class MlflowApi(PipelineStore store)
     {
         ArgumentNullException.ThrowIfNull(request);
         var (models, token, problem) = await SearchModelsAsync(request, cancellationToken);
-        return problem ?? await OkAsync(
+        return problem ?? await HttpAnswers.OkAsync(
             request,
             new { experiments = models.Select(m => MlflowExperiment.From(m, BaseUrl(request))), next_page_token = token },
             cancellationToken);
@@ -177,7 +177,7 @@ public sealed class MlflowApi(PipelineStore store)
         var runId = request.Query["run_id"] ?? request.Query["run_uuid"] ?? string.Empty;
         await store.EnsureCreatedAsync(cancellationToken);
         return await store.Runs.FindAsync(runId, cancellationToken) is { } run
-            ? await OkAsync(request, new { run = MlflowRun.From(run, BaseUrl(request)) }, cancellationToken)
+            ? await HttpAnswers.OkAsync(request, new { run = MlflowRun.From(run, BaseUrl(request)) }, cancellationToken)
             : await NotFoundAsync(request, $"Run '{runId}' not found", cancellationToken);
     }
 
@@ -201,7 +201,7 @@ public sealed class MlflowApi(PipelineStore store)
 
         await store.EnsureCreatedAsync(cancellationToken);
         var (runs, token) = await store.Runs.SearchAsync(arguments.ExperimentIds, query, cancellationToken);
-        return await OkAsync(request, new { runs = runs.Select(r => MlflowRun.From(r, BaseUrl(request))), next_page_token = token }, cancellationToken);
+        return await HttpAnswers.OkAsync(request, new { runs = runs.Select(r => MlflowRun.From(r, BaseUrl(request))), next_page_token = token }, cancellationToken);
     }
 
     /// <summary><c>artifacts/list?run_id=&amp;path=</c>: a run's outputs (trial models, the report), one folder level at a time.</summary>
@@ -235,7 +235,7 @@ public sealed class MlflowApi(PipelineStore store)
                 : new MlflowFileInfo(item.Blob.Name[root.Length..], false, item.Blob.Properties.ContentLength));
         }
 
-        return await OkAsync(request, new { root_uri = $"{BaseUrl(request)}/api/runs/{runId}", files }, cancellationToken);
+        return await HttpAnswers.OkAsync(request, new { root_uri = $"{BaseUrl(request)}/api/runs/{runId}", files }, cancellationToken);
     }
 
     /// <summary>A page of models that meet the request's filter (name, name prefix, tag): registered models and experiments alike.</summary>
@@ -279,13 +279,6 @@ public sealed class MlflowApi(PipelineStore store)
     }
 
     private static string BaseUrl(HttpRequestData request) => request.Url.GetLeftPart(UriPartial.Authority);
-
-    private static async Task<HttpResponseData> OkAsync<T>(HttpRequestData request, T body, CancellationToken cancellationToken)
-    {
-        var response = request.CreateResponse(HttpStatusCode.OK);
-        await response.WriteAsJsonAsync(body, cancellationToken);
-        return response;
-    }
 
     private static Task<HttpResponseData> NotFoundAsync(HttpRequestData request, string message, CancellationToken cancellationToken) =>
         ErrorAsync(request, HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST", message, cancellationToken);
