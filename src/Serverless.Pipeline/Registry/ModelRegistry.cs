@@ -102,36 +102,28 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
 
     /// <summary>
     /// Registers a version (PENDING), uploads the artifact with its SHA-256, and marks it READY (or FAILED, with the
-    /// error). A run registered before returns its existing version and uploads nothing.
+    /// error). A run registered before returns its existing version and uploads nothing; a run whose registration
+    /// stopped half-way (killed after taking its number or writing its pending row) gets that number and is finished.
     /// </summary>
     public async Task<ModelVersion> RegisterAsync(ModelRegistration registration, Stream artifact, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(registration);
         ArgumentNullException.ThrowIfNull(artifact);
         ValidateName(registration.Name);
-        if (await GetByRunAsync(registration.Name, registration.RunId, cancellationToken) is { } existing)
+        var version = await GetByRunAsync(registration.Name, registration.RunId, cancellationToken);
+        if (version is { Status: not ModelVersionStatus.Pending })
         {
-            return existing;
+            return version;
         }
 
-        var number = await NextVersionAsync(registration, cancellationToken);
-        var now = time.GetUtcNow();
-        var version = new ModelVersion(registration.Name, number, ModelVersionStatus.Pending, registration.RunId, registration.Trainer, registration.Parameters, registration.Metrics, registration.Signature, registration.Plan, registration.DatasetSnapshotId, null, null, null, now);
-        try
+        // A pending version of this run is one whose registration stopped before its artifact was written: finish it.
+        version ??= await AddPendingAsync(registration, cancellationToken);
+        if (version.Status != ModelVersionStatus.Pending)
         {
-            await _versions.SubmitTransactionAsync(
-            [
-                new TableTransactionAction(TableTransactionActionType.Add, ToEntity(version)),
-                new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(registration.Name, RunKey(registration.RunId)) { ["Version"] = number }),
-            ], cancellationToken);
-        }
-        catch (TableTransactionFailedException)
-        {
-            // Another registration of the same run got there first: its version is the one.
-            return await GetByRunAsync(registration.Name, registration.RunId, cancellationToken)
-                ?? throw new ModelRegistryConflictException($"Model '{registration.Name}': version {number} could not be written and run '{registration.RunId}' has no version.");
+            return version;
         }
 
+        var number = version.Version;
         var blob = artifacts.GetBlobClient($"{registration.Name}/{number}/model.zip");
         try
         {
@@ -150,6 +142,28 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
 
         await _versions.UpdateEntityAsync(ToEntity(version), ETag.All, TableUpdateMode.Replace, cancellationToken);
         return version;
+    }
+
+    /// <summary>The version row of a new registration, pending its artifact (or the version another registration of the run wrote).</summary>
+    private async Task<ModelVersion> AddPendingAsync(ModelRegistration registration, CancellationToken cancellationToken)
+    {
+        var number = await NextVersionAsync(registration, cancellationToken);
+        var version = new ModelVersion(registration.Name, number, ModelVersionStatus.Pending, registration.RunId, registration.Trainer, registration.Parameters, registration.Metrics, registration.Signature, registration.Plan, registration.DatasetSnapshotId, null, null, null, time.GetUtcNow());
+        try
+        {
+            await _versions.SubmitTransactionAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.Add, ToEntity(version)),
+                new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(registration.Name, RunKey(registration.RunId)) { ["Version"] = number }),
+            ], cancellationToken);
+            return version;
+        }
+        catch (TableTransactionFailedException)
+        {
+            // Another registration of the same run got there first: its version is the one.
+            return await GetByRunAsync(registration.Name, registration.RunId, cancellationToken)
+                ?? throw new ModelRegistryConflictException($"Model '{registration.Name}': version {number} could not be written and run '{registration.RunId}' has no version.");
+        }
     }
 
     /// <summary>
@@ -239,7 +253,11 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
         return run.HasValue ? await GetVersionAsync(name, run.Value!.GetInt32("Version")!.Value, cancellationToken) : null;
     }
 
-    /// <summary>Takes the next version number: read the model row, add one, write it back only if nobody else did.</summary>
+    /// <summary>
+    /// Takes the next version number: read the model row, add one, write it back only if nobody else did. The row keeps
+    /// the run that took the number, so a registration that crashed after taking it (before its version row was
+    /// written) gets the same number when it runs again, and versions have no gaps.
+    /// </summary>
     private async Task<int> NextVersionAsync(ModelRegistration registration, CancellationToken cancellationToken)
     {
         while (true)
@@ -255,6 +273,7 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
                         ["Tags"] = JsonSerializer.Serialize(registration.Tags ?? new Dictionary<string, string>(), Json),
                         ["Aliases"] = "{}",
                         ["LatestVersion"] = 1,
+                        ["LatestRunId"] = registration.RunId,
                         ["UpdatedAt"] = time.GetUtcNow(),
                         ["CreatedAt"] = time.GetUtcNow(),
                     }, cancellationToken);
@@ -262,8 +281,14 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
                 }
 
                 var row = existing.Value!;
+                if (row.GetString("LatestRunId") == registration.RunId && row.GetInt32("LatestVersion") is { } taken)
+                {
+                    return taken;
+                }
+
                 var next = (row.GetInt32("LatestVersion") ?? 0) + 1;
                 row["LatestVersion"] = next;
+                row["LatestRunId"] = registration.RunId;
                 row["UpdatedAt"] = time.GetUtcNow();
                 if (registration.Description is not null)
                 {

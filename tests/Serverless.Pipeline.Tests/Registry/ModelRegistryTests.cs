@@ -54,6 +54,27 @@ public sealed class ModelRegistryTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(1, (await _registry.GetModelAsync(_name, CancellationToken.None))!.LatestVersion);
     }
 
+    /// <summary>
+    /// A registration killed after taking its version number (before its version row was written) gets the same number
+    /// when it runs again: no gap in the versions (the crash matrix found version 2 as the only version).
+    /// </summary>
+    [Fact]
+    public async Task Register_RunKilledAfterTakingItsNumber_SameNumberWhenItRunsAgain()
+    {
+        await _registry.RegisterAsync(Registration("run-1"), new MemoryStream([1]), CancellationToken.None);
+        var models = new TableServiceClient(azurite.ConnectionString).GetTableClient("models");
+        var row = (await models.GetEntityAsync<TableEntity>("model", _name)).Value;
+        row["LatestVersion"] = 2;
+        row["LatestRunId"] = "run-killed";
+        await models.UpdateEntityAsync(row, row.ETag);
+
+        var again = await _registry.RegisterAsync(Registration("run-killed"), new MemoryStream([2]), CancellationToken.None);
+        var next = await _registry.RegisterAsync(Registration("run-3"), new MemoryStream([3]), CancellationToken.None);
+
+        Assert.Equal((2, ModelVersionStatus.Ready), (again.Version, again.Status));
+        Assert.Equal(3, next.Version);
+    }
+
     [Fact]
     public async Task Register_ConcurrentRuns_NeverShareAVersionNumber()
     {
