@@ -9,14 +9,12 @@ public static class ValueParser
     private static readonly string[] DateFormats = ["yyyy-MM-dd", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-ddTHH:mm:ssZ", "yyyy-MM-ddTHH:mm:ss.FFFFFFFK", "yyyy-MM-dd HH:mm:ss", "yyyy/MM/dd", "O"];
 
     /// <summary>Whether the value stands for a missing one.</summary>
-    public static bool IsMissing(string? value)
-    {
-        if (value is null)
-        {
-            return true;
-        }
+    public static bool IsMissing(string? value) => value is null || IsMissing(value.AsSpan());
 
-        var trimmed = value.AsSpan().Trim();
+    /// <summary>Whether the text stands for a missing value.</summary>
+    public static bool IsMissing(ReadOnlySpan<char> value)
+    {
+        var trimmed = value.Trim();
         if (trimmed.Length > 4)
         {
             return false;
@@ -38,20 +36,16 @@ public static class ValueParser
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out number) && double.IsFinite(number);
 
     /// <summary>A boolean word.</summary>
-    public static bool TryBoolean(string value, out bool boolean)
+    public static bool TryBoolean(string value, out bool boolean) => TryBoolean(value.AsSpan(), out boolean);
+
+    /// <summary>A boolean word, in any case, with spaces around it.</summary>
+    public static bool TryBoolean(ReadOnlySpan<char> value, out bool boolean)
     {
-        switch (value.Trim().ToUpperInvariant())
-        {
-            case "TRUE" or "YES" or "Y" or "T":
-                boolean = true;
-                return true;
-            case "FALSE" or "NO" or "N" or "F":
-                boolean = false;
-                return true;
-            default:
-                boolean = false;
-                return false;
-        }
+        var word = value.Trim();
+        boolean = word.Equals("TRUE", StringComparison.OrdinalIgnoreCase) || word.Equals("YES", StringComparison.OrdinalIgnoreCase)
+            || word.Equals("Y", StringComparison.OrdinalIgnoreCase) || word.Equals("T", StringComparison.OrdinalIgnoreCase);
+        return boolean || word.Equals("FALSE", StringComparison.OrdinalIgnoreCase) || word.Equals("NO", StringComparison.OrdinalIgnoreCase)
+            || word.Equals("N", StringComparison.OrdinalIgnoreCase) || word.Equals("F", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>A date or date-time in one of the accepted forms, as UTC.</summary>

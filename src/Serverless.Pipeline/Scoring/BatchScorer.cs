@@ -38,18 +38,29 @@ public sealed class BatchScorer
     private readonly ITransformer _model;
     private readonly FeaturizationPlan _plan;
     private readonly Microsoft.ML.Data.SchemaDefinition _schema;
-    private readonly TreeEnsembleScorer? _trees;
+    private readonly VectorModel? _vector;
+    private readonly CompiledFeaturizer? _compiled;
     private readonly IReadOnlyList<string> _classes;
 
     /// <summary>Loads a model artifact (an ML.NET zip) trained with <paramref name="plan"/>.</summary>
     public BatchScorer(Stream model, FeaturizationPlan plan)
+        : this(model, plan, compile: true)
+    {
+    }
+
+    /// <summary>
+    /// Loads a model; without <paramref name="compile"/>, every record goes through ML.NET's featurizer and engine (the
+    /// reference that tests compare the compiled path with).
+    /// </summary>
+    internal BatchScorer(Stream model, FeaturizationPlan plan, bool compile)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(plan);
         _model = _ml.Model.Load(model, out _);
         _plan = plan;
         _schema = FeatureRowBuilder.Schema(plan);
-        _trees = TreeEnsembleScorer.TryCreate(_ml, _model, plan);
+        _vector = compile ? VectorModel.TryCreate(_ml, _model, plan) : null;
+        _compiled = _vector is null ? null : CompiledFeaturizer.TryCreate(_ml, _vector.Featurizer, plan);
         _classes = PredictionColumns.ClassesOf(plan.Task, plan.Classes);
     }
 
@@ -60,7 +71,22 @@ public sealed class BatchScorer
     public IReadOnlyList<string> Classes => _classes;
 
     /// <summary>Whether rows are scored with <see cref="TreeEnsembleScorer"/> rather than ML.NET's own engine.</summary>
-    internal bool EvaluatesTrees => _trees is not null;
+    internal bool EvaluatesTrees => _vector is TreeEnsembleScorer;
+
+    /// <summary>When set, scoring adds up the time of each stage here (benchmarks).</summary>
+    public ScoringStages? Stages { get; set; }
+
+    /// <summary>
+    /// When set, records are only split into fields and a line of row number and key is written for each: the cost of
+    /// reading and writing alone, the limit scoring is compared with (benchmarks).
+    /// </summary>
+    public bool ParseOnly { get; set; }
+
+    /// <summary>The model evaluated on feature vectors here, or null when ML.NET's engine scores it.</summary>
+    internal VectorModel? Vector => _vector;
+
+    /// <summary>The featurization from field text, or null when records go through ML.NET's featurizer.</summary>
+    internal CompiledFeaturizer? Compiled => _compiled;
 
     /// <summary>The header of prediction files.</summary>
     public string PredictionHeader(string? keyColumn) =>
@@ -68,77 +94,29 @@ public sealed class BatchScorer
 
     /// <summary>
     /// Scores the records in <paramref name="records"/> (no header; <paramref name="header"/> names the fields), numbering
-    /// them from <paramref name="firstRow"/>, and writes prediction and error lines (no headers).
+    /// them from <paramref name="firstRow"/>, and writes prediction and error lines (no headers), on
+    /// <paramref name="parallelism"/> cores (see <see cref="ScoringPipeline"/>).
     /// </summary>
-    public ScoringCounts Score(Stream records, string header, long firstRow, string? keyColumn, TextWriter predictions, TextWriter errors)
+    public Task<ScoringCounts> ScoreAsync(
+        Stream records, string header, long firstRow, string? keyColumn, Stream predictions, Stream errors, int parallelism, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(predictions);
         ArgumentNullException.ThrowIfNull(errors);
-        var clock = Stopwatch.StartNew();
-        var builder = new FeatureRowBuilder(_plan, ParseHeader(header), keyColumn);
-        var predict = CreatePredictor();
-        long rowsIn = 0;
-        long rejected = 0;
-        long written = 0;
-        Span<char> number = stackalloc char[32];
-        using var reader = new StreamReader(records, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
-        var delimiter = CsvText.Delimiter(header);
-        using var csv = CsvDataReader.Create(reader, CsvText.ReaderOptions(hasHeaders: false, delimiter));
-        var row = firstRow - 1;
-        var fields = Array.Empty<string>();
-        while (true)
-        {
-            try
-            {
-                if (!csv.Read())
-                {
-                    break;
-                }
-            }
-            catch (CsvFormatException ex)
-            {
-                // Only a record past the reader's limit gets here (bad quoting is read leniently): nothing after it can be read.
-                rowsIn++;
-                rejected++;
-                errors.WriteLine($"{row + 1},{CsvText.Quote($"not valid CSV: {ex.Message} The records after it in this file or part were not read.")}");
-                break;
-            }
+        return ScoringPipeline.RunAsync(this, records, header, firstRow, keyColumn, predictions, errors, parallelism, cancellationToken);
+    }
 
-            if (CsvText.QuotingProblem(csv.GetRawRecordSpan(), delimiter) is { } quoting)
-            {
-                row++;
-                rowsIn++;
-                rejected++;
-                errors.WriteLine($"{row},{CsvText.Quote($"not valid CSV: {quoting}")}");
-                continue;
-            }
-
-            if (fields.Length != csv.RowFieldCount)
-            {
-                fields = new string[csv.RowFieldCount];
-            }
-
-            for (var i = 0; i < fields.Length; i++)
-            {
-                fields[i] = csv.GetString(i);
-            }
-
-            row++;
-            rowsIn++;
-            var built = builder.TryBuild(fields, row, out var error);
-            if (built is null)
-            {
-                rejected++;
-                errors.WriteLine($"{row},{CsvText.Quote(error!)}");
-                continue;
-            }
-
-            Write(predictions, built.RowNumber, built.Key, predict(built), number);
-            written++;
-        }
-
-        return new ScoringCounts(rowsIn, written, rejected, clock.Elapsed);
+    /// <summary>As <see cref="ScoreAsync"/> on one core, into text writers (small inputs: the lines are buffered).</summary>
+    public ScoringCounts Score(Stream records, string header, long firstRow, string? keyColumn, TextWriter predictions, TextWriter errors)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        ArgumentNullException.ThrowIfNull(errors);
+        using var predicted = new MemoryStream();
+        using var failed = new MemoryStream();
+        var counts = ScoreAsync(records, header, firstRow, keyColumn, predicted, failed, 1, CancellationToken.None).GetAwaiter().GetResult();
+        predictions.Write(Encoding.UTF8.GetString(predicted.GetBuffer(), 0, (int)predicted.Length));
+        errors.Write(Encoding.UTF8.GetString(failed.GetBuffer(), 0, (int)failed.Length));
+        return counts;
     }
 
     /// <summary>
@@ -179,63 +157,24 @@ public sealed class BatchScorer
         return metrics;
     }
 
-    /// <summary>One prediction line: row, key, then the class and each class's probability (classifiers) or the value (regression).</summary>
-    private static void Write(TextWriter predictions, long row, string key, Prediction prediction, Span<char> number)
-    {
-        void Number(float value, Span<char> buffer)
-        {
-            value.TryFormat(buffer, out var written, "0.######", CultureInfo.InvariantCulture);
-            predictions.Write(buffer[..written]);
-        }
-
-        row.TryFormat(number, out var length, default, CultureInfo.InvariantCulture);
-        predictions.Write(number[..length]);
-        predictions.Write(',');
-        predictions.Write(CsvText.Quote(key));
-        predictions.Write(',');
-        if (prediction.Label is not { } label)
-        {
-            Number(prediction.Value, number);
-        }
-        else if (prediction.Probabilities is { } probabilities)
-        {
-            predictions.Write(CsvText.Quote(label));
-            foreach (var p in probabilities)
-            {
-                predictions.Write(',');
-                Number(p, number);
-            }
-        }
-        else
-        {
-            predictions.Write(CsvText.Quote(label));
-            predictions.Write(',');
-            Number(1 - prediction.Value, number);
-            predictions.Write(',');
-            Number(prediction.Value, number);
-        }
-
-        predictions.Write('\n');
-    }
-
     /// <summary>
     /// A predictor over its own prediction engine: fast for one row at a time, and for one thread at a time. Tree
     /// ensembles it covers go through <see cref="TreeEnsembleScorer"/>, other models through ML.NET's engine.
     /// </summary>
     internal Func<FeatureRow, Prediction> CreatePredictor()
     {
-        if (_trees is null)
+        if (_vector is null)
         {
             return CreateMlNetPredictor();
         }
 
-        var score = _trees.CreateScorer();
-        if (!_trees.Calibrated)
+        var score = _vector.CreateScorer(_ml, _plan);
+        if (!_vector.Calibrated)
         {
             return row => new Prediction(null, score(row));
         }
 
-        var trees = _trees;
+        var trees = _vector;
         var classes = _classes;
         return row =>
         {

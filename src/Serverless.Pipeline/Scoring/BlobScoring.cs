@@ -2,6 +2,7 @@ using System.Text;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Sylvan.Data.Csv;
 
 namespace Serverless.Pipeline.Scoring;
@@ -34,16 +35,17 @@ public sealed record BlobScoringResult(
 /// </summary>
 public static class BlobScoring
 {
-    private const int WriteBuffer = 1 << 20;
     private const int ReadBuffer = 4 * 1024 * 1024;
 
-    /// <summary>Files smaller than this are scored in one pass, whatever the parallelism asked for.</summary>
-    public const long ParallelFromBytes = 16 * 1024 * 1024;
+    /// <summary>
+    /// A part's reads and writes: smaller than a whole file's, since an instance may run many parts at once (the
+    /// Durable host runs up to ten activities per core), each on one core.
+    /// </summary>
+    private const int PartBuffer = 2 * 1024 * 1024;
 
     /// <summary>
     /// Scores <paramref name="input"/> (at <paramref name="etag"/>) into <paramref name="output"/> under
-    /// <paramref name="prefix"/>. With <paramref name="parallelism"/> above 1 a large file is cut into that many parts
-    /// scored at once on this machine's cores and merged in order: the same output as one pass.
+    /// <paramref name="prefix"/> in one streaming pass, on <paramref name="parallelism"/> cores (see <see cref="ScoringPipeline"/>).
     /// </summary>
     public static async Task<BlobScoringResult> ScoreAsync(BlobClient input, ETag etag, LoadedModel model, BlobContainerClient output, string prefix, CancellationToken cancellationToken, int parallelism = 1, bool rows = true)
     {
@@ -59,17 +61,8 @@ public static class BlobScoring
 
         var key = KeyColumn(model, columns);
         var (predictionsBlob, errorsBlob) = (rows ? output.GetBlobClient($"{prefix}/predictions.csv") : null, output.GetBlobClient($"{prefix}/errors.csv"));
-        if (parallelism > 1 && (await input.GetPropertiesAsync(new BlobRequestConditions { IfMatch = etag }, cancellationToken)).Value.ContentLength >= ParallelFromBytes)
-        {
-            var (_, ranges) = await PlanPartsAsync(input, etag, parallelism, cancellationToken);
-            var parts = await Task.WhenAll(ranges.Select(range => ScorePartAsync(input, etag, model, header, range, output, prefix, cancellationToken, rows)));
-            await MergeAsync(model, header, ranges.Count, output, prefix, cancellationToken, rows);
-            var total = ScoringCounts.Sum(parts);
-            return new BlobScoringResult(BlobScoringStatus.Scored, columns, key, total with { Duration = parts.Max(p => p.Duration) }, [], predictionsBlob?.Name, errorsBlob.Name);
-        }
-
         await using var records = await input.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = conditions, Position = headerLength, BufferSize = ReadBuffer }, cancellationToken);
-        var counts = await ScoreToAsync(records, model, header, 2, key, predictionsBlob, errorsBlob, withHeaders: true, cancellationToken);
+        var counts = await ScoreToAsync(records, model, header, 2, key, predictionsBlob, errorsBlob, withHeaders: true, parallelism, ReadBuffer, cancellationToken);
         return new BlobScoringResult(BlobScoringStatus.Scored, columns, key, counts, [], predictionsBlob?.Name, errorsBlob.Name);
     }
 
@@ -120,7 +113,10 @@ public static class BlobScoring
         return await Task.Run(() => CsvRanges.Split(content, parts), cancellationToken);
     }
 
-    /// <summary>Scores one range into <c>{prefix}/parts/{index}/</c> (no header lines), for <see cref="MergeAsync"/> to join in order.</summary>
+    /// <summary>
+    /// Scores one range into <c>{prefix}/parts/{index}/</c> (no header lines), for <see cref="MergeAsync"/> to join in
+    /// order, on one core: the parts of a file run side by side, on this instance and others.
+    /// </summary>
     public static async Task<ScoringCounts> ScorePartAsync(BlobClient input, ETag etag, LoadedModel model, string header, CsvRange range, BlobContainerClient output, string prefix, CancellationToken cancellationToken, bool rows = true)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -128,9 +124,9 @@ public static class BlobScoring
         ArgumentNullException.ThrowIfNull(range);
         ArgumentNullException.ThrowIfNull(output);
         var key = KeyColumn(model, BatchScorer.ParseHeader(header));
-        await using var content = await input.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = new BlobRequestConditions { IfMatch = etag }, Position = range.Offset, BufferSize = ReadBuffer }, cancellationToken);
+        await using var content = await input.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { Conditions = new BlobRequestConditions { IfMatch = etag }, Position = range.Offset, BufferSize = PartBuffer }, cancellationToken);
         await using var records = new BoundedStream(content, range.Length);
-        return await ScoreToAsync(records, model, header, range.FirstRow, key, rows ? output.GetBlobClient(PartName(prefix, range.Index, "predictions.csv")) : null, output.GetBlobClient(PartName(prefix, range.Index, "errors.csv")), withHeaders: false, cancellationToken);
+        return await ScoreToAsync(records, model, header, range.FirstRow, key, rows ? output.GetBlobClient(PartName(prefix, range.Index, "predictions.csv")) : null, output.GetBlobClient(PartName(prefix, range.Index, "errors.csv")), withHeaders: false, 1, PartBuffer, cancellationToken);
     }
 
     /// <summary>Joins the parts' outputs in range order into <c>{prefix}/predictions.csv</c> and <c>errors.csv</c>, with headers, and deletes the parts.</summary>
@@ -165,19 +161,35 @@ public static class BlobScoring
 
     private static string PartName(string prefix, int index, string file) => $"{prefix}/parts/{index:D5}/{file}";
 
-    /// <summary>Scores into the two blobs; without a predictions blob only the counts and errors are kept (the summary-only output).</summary>
-    private static async Task<ScoringCounts> ScoreToAsync(Stream records, LoadedModel model, string header, long firstRow, string? key, BlobClient? predictionsBlob, BlobClient errorsBlob, bool withHeaders, CancellationToken cancellationToken)
+    /// <summary>
+    /// Scores into the two blobs, committed only when every record is done; without a predictions blob only the counts
+    /// and errors are kept (the summary-only output).
+    /// </summary>
+    private static async Task<ScoringCounts> ScoreToAsync(
+        Stream records,
+        LoadedModel model,
+        string header,
+        long firstRow,
+        string? key,
+        BlobClient? predictionsBlob,
+        BlobClient errorsBlob,
+        bool withHeaders,
+        int parallelism,
+        int blockBytes,
+        CancellationToken cancellationToken)
     {
-        var options = new BlobOpenWriteOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv" }, BufferSize = ReadBuffer };
-        await using TextWriter predictions = predictionsBlob is null ? TextWriter.Null : new StreamWriter(await predictionsBlob.OpenWriteAsync(overwrite: true, options, cancellationToken), new UTF8Encoding(false), WriteBuffer) { NewLine = "\n" };
-        await using var errors = new StreamWriter(await errorsBlob.OpenWriteAsync(overwrite: true, options, cancellationToken), new UTF8Encoding(false), WriteBuffer) { NewLine = "\n" };
+        static BlockBlobClient Block(BlobClient blob) => blob.GetParentBlobContainerClient().GetBlockBlobClient(blob.Name);
+        await using var predictions = predictionsBlob is null ? null : new BlockBlobSink(Block(predictionsBlob), "text/csv", blockBytes);
+        await using var errors = new BlockBlobSink(Block(errorsBlob), "text/csv", 256 * 1024, 1);
+        var rows = (Stream?)predictions ?? Stream.Null;
         if (withHeaders)
         {
-            await predictions.WriteLineAsync(model.Batch.PredictionHeader(key));
-            await errors.WriteLineAsync("row,reason");
+            await rows.WriteAsync(Encoding.UTF8.GetBytes(model.Batch.PredictionHeader(key) + "\n"), cancellationToken);
+            await errors.WriteAsync("row,reason\n"u8.ToArray(), cancellationToken);
         }
 
-        // The scorer reads and writes synchronously (ML.NET cursors): off the caller's thread.
-        return await Task.Run(() => model.Batch.Score(records, header, firstRow, key, predictions, errors), cancellationToken);
+        var counts = await model.Batch.ScoreAsync(records, header, firstRow, key, rows, errors, parallelism, cancellationToken);
+        await Task.WhenAll(predictions?.CompleteAsync(cancellationToken) ?? Task.CompletedTask, errors.CompleteAsync(cancellationToken));
+        return counts;
     }
 }

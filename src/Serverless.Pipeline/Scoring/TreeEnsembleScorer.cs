@@ -22,13 +22,10 @@ namespace Serverless.Pipeline.Scoring;
 /// (multiclass, linear, categorical splits, trees of more than 64 leaves) return null from <see cref="TryCreate"/>
 /// and keep ML.NET's path.
 /// </summary>
-internal sealed class TreeEnsembleScorer
+internal sealed class TreeEnsembleScorer : VectorModel
 {
     private const int MaxLeaves = 64;
 
-    private readonly MLContext _ml;
-    private readonly ITransformer _featurizer;
-    private readonly SchemaDefinition _schema;
     private readonly double _bias;
     private readonly int _treeCount;
 
@@ -43,14 +40,10 @@ internal sealed class TreeEnsembleScorer
     // Each tree's leaf values (times the tree's weight) in left-to-right order, from the tree's start.
     private readonly int[] _leafStarts;
     private readonly double[] _leafValues;
-    private readonly PlattCalibrator? _calibrator;
 
-    private TreeEnsembleScorer(MLContext ml, ITransformer featurizer, SchemaDefinition schema, TreeEnsemble<RegressionTree> ensemble, PlattCalibrator? calibrator)
+    private TreeEnsembleScorer(ITransformer featurizer, TreeEnsemble<RegressionTree> ensemble, PlattCalibrator? calibrator)
+        : base(featurizer, calibrator)
     {
-        _ml = ml;
-        _featurizer = featurizer;
-        _schema = schema;
-        _calibrator = calibrator;
         _bias = ensemble.Bias;
         var trees = ensemble.Trees;
         _treeCount = trees.Count;
@@ -106,24 +99,13 @@ internal sealed class TreeEnsembleScorer
         }
     }
 
-    /// <summary>Whether scores are probabilities (a calibrated binary classifier) rather than regression values.</summary>
-    public bool Calibrated => _calibrator is not null;
+    /// <summary>The length of the per-thread buffer of reachable leaves: one word per tree.</summary>
+    public override int ScratchLength => _treeCount;
 
-    /// <summary>The scorer of a loaded model, or null when the model is not a tree ensemble it covers.</summary>
-    public static TreeEnsembleScorer? TryCreate(MLContext ml, ITransformer model, FeaturizationPlan plan)
+    /// <summary>The evaluator of a model's last part, or null when it is not a tree ensemble it covers.</summary>
+    public static TreeEnsembleScorer? TryCreate(ITransformer predictor, ITransformer featurizer)
     {
-        if (model is not TransformerChain<ITransformer> chain || plan.Task == MlTask.MulticlassClassification)
-        {
-            return null;
-        }
-
-        var parts = chain.ToList();
-        if (parts.Count < 2)
-        {
-            return null;
-        }
-
-        (TreeEnsemble<RegressionTree>? ensemble, PlattCalibrator? calibrator) = parts[^1] switch
+        (TreeEnsemble<RegressionTree>? ensemble, PlattCalibrator? calibrator) = predictor switch
         {
             BinaryPredictionTransformer<CalibratedModelParametersBase<LightGbmBinaryModelParameters, PlattCalibrator>> p => (p.Model.SubModel.TrainedTreeEnsemble, p.Model.Calibrator),
             BinaryPredictionTransformer<CalibratedModelParametersBase<FastTreeBinaryModelParameters, PlattCalibrator>> p => (p.Model.SubModel.TrainedTreeEnsemble, p.Model.Calibrator),
@@ -136,23 +118,7 @@ internal sealed class TreeEnsembleScorer
             return null;
         }
 
-        return new TreeEnsembleScorer(ml, new TransformerChain<ITransformer>([.. parts.Take(parts.Count - 1)]), FeatureRowBuilder.Schema(plan), ensemble, calibrator);
-    }
-
-    /// <summary>
-    /// A scorer over its own featurizing prediction engine and buffers (so for one thread at a time): a row's raw
-    /// ensemble score (a margin for binary classifiers, see <see cref="Probability"/>; the value for regression).
-    /// </summary>
-    public Func<FeatureRow, float> CreateScorer()
-    {
-        var engine = _ml.Model.CreatePredictionEngine<FeatureRow, FeatureVector>(_featurizer, inputSchemaDefinition: _schema);
-        var output = new FeatureVector();
-        var reachable = new ulong[_treeCount];
-        return row =>
-        {
-            engine.Predict(row, ref output);
-            return Score(output.Features, reachable);
-        };
+        return new TreeEnsembleScorer(featurizer, ensemble, calibrator);
     }
 
     /// <summary>The raw ensemble score of one featurized row (tests compare it with ML.NET's trees).</summary>
@@ -168,7 +134,7 @@ internal sealed class TreeEnsembleScorer
     /// every split index is below <c>_splitStarts[^1]</c>, the length of the split arrays, and every split's tree is
     /// below the tree count, the length of <paramref name="reachable"/>; both hold by construction.
     /// </remarks>
-    private float Score(ReadOnlySpan<float> row, Span<ulong> reachable)
+    public override float Score(ReadOnlySpan<float> row, Span<ulong> reachable)
     {
         reachable.Fill(ulong.MaxValue);
         ref var bits = ref MemoryMarshal.GetReference(reachable);
@@ -206,13 +172,5 @@ internal sealed class TreeEnsembleScorer
         }
 
         return (float)sum;
-    }
-
-    /// <summary>The calibrated probability of a raw score (binary classifiers).</summary>
-    public float Probability(float score) => _calibrator!.PredictProbability(score);
-
-    private sealed class FeatureVector
-    {
-        public float[] Features { get; set; } = [];
     }
 }

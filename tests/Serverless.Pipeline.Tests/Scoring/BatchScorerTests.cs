@@ -64,9 +64,9 @@ public sealed class BatchScorerTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.StartsWith("3001,", predictions.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1], StringComparison.Ordinal);
     }
 
-    /// <summary>A record past the reader's limit (a 3 MB line) is an error row that says the rest of its part was not read.</summary>
+    /// <summary>A record past the reader's limit (a 3 MB line) is an error row that says it was skipped; the records after it are scored.</summary>
     [Fact]
-    public void Score_RecordPastTheLimit_ErrorRowSaysTheRestWasNotRead()
+    public void Score_RecordPastTheLimit_ErrorRowAndTheRestScored()
     {
         var lines = SyntheticData.CustomersCsv(100, seed: 2, withLabel: false, badEvery: 0).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         lines[50] = $"C-0050,{new string('9', 3_000_000)},0.3,red";
@@ -75,9 +75,10 @@ public sealed class BatchScorerTests(AzuriteFixture azurite) : IAsyncLifetime
 
         var (_, errors, counts) = ScoreParts(input, header, ranges);
 
-        Assert.Equal((50L, 49L, 1L), (counts.RowsIn, counts.RowsScored, counts.RowsRejected));
+        Assert.Equal((100L, 99L, 1L), (counts.RowsIn, counts.RowsScored, counts.RowsRejected));
         Assert.StartsWith("51,", errors, StringComparison.Ordinal);
-        Assert.Contains("were not read", errors, StringComparison.Ordinal);
+        Assert.Contains("over 2 MiB", errors, StringComparison.Ordinal);
+        Assert.Contains("skipped", errors, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -55,7 +55,7 @@ public sealed class TreeEnsembleScorerTests(AzuriteFixture azurite)
         var (data, plan, model) = await TrainAsync(trainer, label, leaves: 31, iterations: 30);
         var ml = new MLContext(seed: 1);
         var chain = (TransformerChain<ITransformer>)ml.Model.Load(new MemoryStream(model), out _);
-        var scorer = TreeEnsembleScorer.TryCreate(ml, chain, plan)!;
+        var scorer = (TreeEnsembleScorer)VectorModel.TryCreate(ml, chain, plan)!;
         var featurizer = new TransformerChain<ITransformer>([.. chain.Take(chain.Count() - 1)]);
         var featurized = featurizer.Transform(ml.Data.LoadFromEnumerable(Rows(data, plan), FeatureRowBuilder.Schema(plan)));
         var vectors = featurized.GetColumn<float[]>("Features").ToList();

@@ -47,6 +47,12 @@ public static class ScoreBatchOrchestrator
 /// <summary>The steps of <see cref="ScoreBatchOrchestrator"/>, each a thin call into <see cref="BlobScoring"/>.</summary>
 public sealed class ScoringActivities(ModelCache models, ScoringOutputs outputs, StorageClientFactory clients, ILogger<ScoringActivities> logger)
 {
+    /// <summary>
+    /// Parts scored at once in this process: one per core. A part runs on one core, so more at once add only memory (the
+    /// Durable host runs up to ten activities per core); the parts waiting here hold their work items meanwhile.
+    /// </summary>
+    private static readonly SemaphoreSlim PartSlots = new(Environment.ProcessorCount);
+
     /// <summary>The header and byte ranges of the file (one streaming pass).</summary>
     [Function(nameof(PlanScoring))]
     public async Task<ScoringPlan> PlanScoring([ActivityTrigger] ScoreBatchInput input, CancellationToken cancellationToken)
@@ -63,7 +69,17 @@ public sealed class ScoringActivities(ModelCache models, ScoringOutputs outputs,
     {
         ArgumentNullException.ThrowIfNull(input);
         var model = await models.GetAsync(input.Batch.Model, input.Batch.Version, cancellationToken);
-        var counts = await BlobScoring.ScorePartAsync(Input(input.Batch), new ETag(input.Batch.ETag), model, input.Header, input.Range, outputs.Container, input.Batch.Name, cancellationToken, input.Batch.Rows);
+        ScoringCounts counts;
+        await PartSlots.WaitAsync(cancellationToken);
+        try
+        {
+            counts = await BlobScoring.ScorePartAsync(Input(input.Batch), new ETag(input.Batch.ETag), model, input.Header, input.Range, outputs.Container, input.Batch.Name, cancellationToken, input.Batch.Rows);
+        }
+        finally
+        {
+            PartSlots.Release();
+        }
+
         logger.LogInformation("Scoring {Name} part {Index}: {Rows} rows, {Rejected} rejected", input.Batch.Name, input.Range.Index, counts.RowsIn, counts.RowsRejected);
         return counts;
     }
