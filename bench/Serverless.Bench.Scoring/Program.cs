@@ -1,8 +1,9 @@
 // Batch scoring, CSV in -> CSV out, with a 20-column model (15 numeric, 5 categorical) trained with LightGBM (the
 // goal's subject), then the same with an L-BFGS logistic regression (the pipeline's cost when the model is cheap).
 //   dotnet run -c Release --project bench/Serverless.Bench.Scoring -- [rows]
-// Reports rows/s for one part (one core) and for two parts scored in parallel (this machine's two cores), and the
-// process's peak working set, which includes the runtime and ML.NET themselves.
+// Reports rows/s on one core and on all of this machine's cores (the scoring pipeline's workers), and the process's
+// peak working set, which includes the runtime and ML.NET themselves.
+// The real-data case (the telco churn table through the app, next to scikit-learn) is bench/telco/run.sh.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -11,6 +12,12 @@ using Serverless.Pipeline.Data;
 using Serverless.Pipeline.Scoring;
 using Serverless.Pipeline.Training;
 using Serverless.Testing;
+
+if (args is ["telco", var folder, ..])
+{
+    await Telco.RunAsync(folder, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3);
+    return;
+}
 
 var rows = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
 var work = Directory.CreateTempSubdirectory("scoring-bench-").FullName;
@@ -42,32 +49,23 @@ try
     }
 
     Console.WriteLine($"Model: {trainer}, {plan.Numeric.Count} numeric + {plan.Categorical.Count} categorical columns, AUC {trained.Metrics["auc"]:0.000}. Input: {rows:N0} rows, {size / 1048576.0:0} MiB.");
-    foreach (var parts in new[] { 1, 2 })
+    var scorer = new BatchScorer(new MemoryStream(trained.Model), plan);
+    var header = File.ReadLines(inputPath).First();
+    foreach (var cores in new[] { 1, Environment.ProcessorCount })
     {
         GC.Collect();
         var clock = Stopwatch.StartNew();
-        IReadOnlyList<CsvRange> ranges;
-        string header;
-        await using (var input = File.OpenRead(inputPath))
+        ScoringCounts total;
+        await using (var input = new FileStream(inputPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous))
+        await using (var predictions = new FileStream(Path.Combine(work, "predictions.csv"), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+        await using (var errors = new FileStream(Path.Combine(work, "errors.csv"), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
         {
-            (header, ranges) = CsvRanges.Split(input, parts);
+            input.Position = Encoding.UTF8.GetByteCount(header + "\n");
+            total = await scorer.ScoreAsync(input, header, 2, "id", predictions, errors, cores, CancellationToken.None);
         }
 
-        var counts = new ScoringCounts[ranges.Count];
-        Parallel.For(0, ranges.Count, new ParallelOptions { MaxDegreeOfParallelism = parts }, i =>
-        {
-            var range = ranges[i];
-            var scorer = new BatchScorer(new MemoryStream(trained.Model), plan);
-            using var input = File.OpenRead(inputPath);
-            input.Position = range.Offset;
-            using var part = new BoundedStream(input, range.Length);
-            using var predictions = new StreamWriter(Path.Combine(work, $"predictions-{parts}-{i}.csv"), false, new UTF8Encoding(false), 1 << 16);
-            using var errors = new StreamWriter(Path.Combine(work, $"errors-{parts}-{i}.csv"));
-            counts[i] = scorer.Score(part, header, range.FirstRow, "id", predictions, errors);
-        });
         clock.Stop();
-        var total = ScoringCounts.Sum(counts);
-        Console.WriteLine($"| {trainer} | {parts} part(s) | {total.RowsScored:N0} scored, {total.RowsRejected:N0} rejected | {clock.Elapsed.TotalSeconds:0.0} s | {total.RowsIn / clock.Elapsed.TotalSeconds:N0} rows/s | peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MiB |");
+        Console.WriteLine($"| {trainer} | {cores} core(s) | {total.RowsScored:N0} scored, {total.RowsRejected:N0} rejected | {clock.Elapsed.TotalSeconds:0.0} s | {total.RowsIn / clock.Elapsed.TotalSeconds:N0} rows/s | peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MiB |");
     }
     }
 }
