@@ -282,7 +282,7 @@ function timelineChart(steps) {
       data: steps.map((s, i) => ({
         name: s.name,
         value: [i, seconds(s.start), s.end ? seconds(s.end) : seconds(new Date().toISOString())],
-        itemStyle: { color: s.outcome === 'failed' ? '#c0392b' : s.outcome === 'running' ? '#b7791f' : '#2f6fd6' },
+        itemStyle: { color: { failed: '#c0392b', running: '#b7791f', cancelled: '#9aa0a6' }[s.outcome] ?? '#2f6fd6' },
       })),
     }],
   });

@@ -7,7 +7,10 @@ namespace Serverless.Functions.Training;
 /// <param name="Kind"><c>activity</c>, <c>orchestration</c>, <c>timer</c> or <c>event</c>.</param>
 /// <param name="Start">When it was scheduled (for an event: when it arrived).</param>
 /// <param name="End">When it ended; null while it runs.</param>
-/// <param name="Outcome"><c>running</c>, <c>completed</c> or <c>failed</c> (with <paramref name="Error"/>).</param>
+/// <param name="Outcome">
+/// <c>running</c>, <c>completed</c>, <c>failed</c> (with <paramref name="Error"/>), or <c>cancelled</c>: a timer the
+/// orchestration stopped waiting for (a trial's time limit when the trial finished first) and that had not fired when it ended.
+/// </param>
 /// <param name="Error">The failure's message.</param>
 public sealed record TimelineEntry(string Name, string Kind, DateTime Start, DateTime? End, string Outcome, string? Error);
 
@@ -50,6 +53,13 @@ public static class RunTimeline
                     break;
                 case EventRaisedEvent raised:
                     entries.Add(new TimelineEntry(raised.Name ?? "event", "event", raised.Timestamp, raised.Timestamp, "completed", null));
+                    break;
+                case ExecutionCompletedEvent ended:
+                    foreach (var index in open.Where(o => o.Key.Kind == "timer").Select(o => o.Value).ToList())
+                    {
+                        entries[index] = entries[index] with { End = ended.Timestamp, Outcome = "cancelled" };
+                    }
+
                     break;
             }
         }

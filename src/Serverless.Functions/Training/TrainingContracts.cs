@@ -27,7 +27,8 @@ public sealed record TrainingRequest(
     double? PromotionMargin = null,
     bool RequireApproval = false,
     int ApprovalTimeoutHours = 168,
-    string? PositiveClass = null)
+    string? PositiveClass = null,
+    TrainingLimits? Limits = null)
 {
     /// <summary>The longest description a run and its version keep.</summary>
     public const int MaxDescriptionLength = 8000;
@@ -68,6 +69,11 @@ public sealed record TrainingRequest(
             problems.Add("maxConcurrentTrials: between 1 and 64.");
         }
 
+        if (Limits is { } limits)
+        {
+            problems.AddRange(limits.Problems().Select(p => $"limits.{p}"));
+        }
+
         if (Folds is < 2 or > 20)
         {
             problems.Add("folds: between 2 and 20.");
@@ -103,6 +109,52 @@ public sealed record TrainingRequest(
         }
 
         return problems;
+    }
+}
+
+/// <summary>
+/// The sweep's limits, as Azure ML's <c>limits</c> are: <c>timeoutMinutes</c> for the whole sweep (at the budget the
+/// sweep stops, trials not finished are left out, and the best so far goes on to evaluation and registration),
+/// <c>trialTimeoutMinutes</c> for one trial step, and <c>maxTrials</c> and <c>maxConcurrentTrials</c>, which, when
+/// given here, take the place of <c>sweep.maxTrials</c> and the request's <c>maxConcurrentTrials</c>.
+/// </summary>
+public sealed record TrainingLimits(
+    double? TimeoutMinutes = null, double? TrialTimeoutMinutes = null, int? MaxTrials = null, int? MaxConcurrentTrials = null)
+{
+    /// <summary>
+    /// The sweep's budget when the request sets none: enough for the README's sample (12 trials in about 12 s on 2
+    /// cores) many times over, and a bound on a run whose data is larger than its author thought.
+    /// </summary>
+    public const double DefaultTimeoutMinutes = 5;
+
+    /// <summary>The sweep's budget.</summary>
+    public TimeSpan Timeout => TimeSpan.FromMinutes(TimeoutMinutes ?? DefaultTimeoutMinutes);
+
+    /// <summary>One trial step's budget (the sweep's when not set).</summary>
+    public TimeSpan TrialTimeout => TrialTimeoutMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : Timeout;
+
+    /// <summary>The problems of the limits, each naming its field.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (TimeoutMinutes is { } timeout && (!double.IsFinite(timeout) || timeout <= 0 || timeout > 43_200))
+        {
+            yield return "timeoutMinutes: above 0 and at most 43,200 (30 days).";
+        }
+
+        if (TrialTimeoutMinutes is { } trial && (!double.IsFinite(trial) || trial <= 0 || trial > (TimeoutMinutes ?? 43_200)))
+        {
+            yield return "trialTimeoutMinutes: above 0 and at most timeoutMinutes.";
+        }
+
+        if (MaxTrials is < 1 or > 1000)
+        {
+            yield return "maxTrials: between 1 and 1,000.";
+        }
+
+        if (MaxConcurrentTrials is < 1 or > 64)
+        {
+            yield return "maxConcurrentTrials: between 1 and 64.";
+        }
     }
 }
 

@@ -88,7 +88,11 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         // Each trial's first step, then a second step for each one early termination did not stop.
         Assert.Equal(6 + trials.Count(t => t.Status == RunStatus.Completed), timeline.Count(s => s.GetProperty("name").GetString() == "RunTrial"));
         Assert.Contains(timeline, s => s.GetProperty("name").GetString() == "RegisterModel");
-        Assert.All(timeline, s => Assert.Equal("completed", s.GetProperty("outcome").GetString()));
+        Assert.All(timeline.Where(s => s.GetProperty("kind").GetString() != "timer"), s => Assert.Equal("completed", s.GetProperty("outcome").GetString()));
+
+        // Each trial step raced its time limit; every limit was cancelled, since the trials finished first.
+        Assert.Equal(timeline.Count(s => s.GetProperty("name").GetString() == "RunTrial"), timeline.Count(s => s.GetProperty("kind").GetString() == "timer"));
+        Assert.All(timeline.Where(s => s.GetProperty("kind").GetString() == "timer"), s => Assert.Equal("cancelled", s.GetProperty("outcome").GetString()));
         Assert.All(trials, t => Assert.Contains(t.Status, new[] { RunStatus.Completed, RunStatus.Stopped }));
 
         using var model = await _host.Http.GetAsync($"api/models/{_model}");
@@ -174,6 +178,17 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Contains("'churned' has a single class ('no')", message, StringComparison.Ordinal);
         Assert.Equal("ingesting", status.GetProperty("customStatus").GetProperty("stage").GetString());
         Assert.Equal(RunStatus.Failed, run!.Status);
+    }
+
+    /// <summary>On the real engine, trials that outlast trialTimeoutMinutes (60 ms) are cut by their durable timers, and the run says why.</summary>
+    [Fact]
+    public async Task Train_TrialsOutlastTheirTimeout_RunFailsSayingTheyTimedOut()
+    {
+        var status = await _app.TrainAsync(SyntheticData.CustomersCsv(3000, seed: 1, withLabel: true, badEvery: 0), earlyTermination: false, new { trialTimeoutMinutes = 0.001 });
+
+        Assert.Equal("Failed", status.GetProperty("runtimeStatus").GetString());
+        Assert.Contains("No trial of the 6 produced a value of auc; the first error: timed out: not finished within trialTimeoutMinutes (0.001 min)", status.GetProperty("output").GetString(), StringComparison.Ordinal);
+        Assert.Equal("sweeping", status.GetProperty("customStatus").GetProperty("stage").GetString());
     }
 
     /// <summary>A run that asks for approval waits with its version registered but not promoted, until a person approves it.</summary>

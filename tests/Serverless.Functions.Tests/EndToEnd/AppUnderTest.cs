@@ -71,11 +71,11 @@ internal sealed class AppUnderTest(HttpClient http, string connectionString, str
         Assert.Equal(HttpStatusCode.Created, uploaded.StatusCode);
     }
 
-    public async Task<JsonElement> TrainAsync(string csv, bool earlyTermination) =>
-        await WaitAsync(await StartTrainingAsync(csv, earlyTermination, requireApproval: false), s => s.GetProperty("runtimeStatus").GetString() is "Completed" or "Failed" or "Terminated");
+    public async Task<JsonElement> TrainAsync(string csv, bool earlyTermination, object? limits = null) =>
+        await WaitAsync(await StartTrainingAsync(csv, earlyTermination, requireApproval: false, limits), s => s.GetProperty("runtimeStatus").GetString() is "Completed" or "Failed" or "Terminated");
 
     /// <summary>Uploads <paramref name="csv"/> and starts a 6-trial run on it; the status URL.</summary>
-    public async Task<string> StartTrainingAsync(string csv, bool earlyTermination, bool requireApproval)
+    public async Task<string> StartTrainingAsync(string csv, bool earlyTermination, bool requireApproval, object? limits = null)
     {
         await UploadDatasetAsync(csv);
         var request = new Dictionary<string, object?>
@@ -87,6 +87,7 @@ internal sealed class AppUnderTest(HttpClient http, string connectionString, str
             ["folds"] = 3,
             ["earlyTermination"] = earlyTermination ? new { policy = "median", steps = 2 } : null,
             ["requireApproval"] = requireApproval,
+            ["limits"] = limits,
         };
         using var started = await http.PostAsJsonAsync($"api/models/{model}/train", request);
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);

@@ -35,4 +35,23 @@ public sealed class RunTimelineTests
             ],
             steps);
     }
+
+    /// <summary>A trial's time limit that never fired (the trial finished first) is cancelled once the run has ended, running before.</summary>
+    [Fact]
+    public void From_TimerNotFiredWhenTheRunEnded_Cancelled()
+    {
+        List<HistoryEvent> history =
+        [
+            new TaskScheduledEvent(0) { Name = "RunTrial", Timestamp = T0 },
+            new TimerCreatedEvent(1) { FireAt = T0.AddMinutes(5), Timestamp = T0 },
+            new TaskCompletedEvent(-1, 0, "{}") { Timestamp = T0.AddSeconds(2) },
+        ];
+
+        var running = RunTimeline.From(history);
+        history.Add(new ExecutionCompletedEvent(-1, "{}", DurableTask.Core.OrchestrationStatus.Completed) { Timestamp = T0.AddSeconds(3) });
+        var ended = RunTimeline.From(history);
+
+        Assert.Equal(new TimelineEntry("timer", "timer", T0, null, "running", null), running[1]);
+        Assert.Equal(new TimelineEntry("timer", "timer", T0, T0.AddSeconds(3), "cancelled", null), ended[1]);
+    }
 }

@@ -12,6 +12,8 @@ namespace Serverless.Functions.Tests.Triggers;
 /// <summary>The training orchestration's decisions, with a mocked context: no engine, no storage, no ML.</summary>
 public sealed class TrainModelOrchestratorTests
 {
+    private static readonly DateTime Start = new(2026, 12, 6, 12, 0, 0, DateTimeKind.Utc);
+
     private readonly Mock<TaskOrchestrationContext> _context = new() { CallBase = true };
     private readonly List<TrialInput> _trials = [];
     private readonly List<object?> _statuses = [];
@@ -25,6 +27,10 @@ public sealed class TrainModelOrchestratorTests
         _context.SetupGet(c => c.InstanceId).Returns("run-1");
         _context.Protected().Setup<ILoggerFactory>("LoggerFactory").Returns(NullLoggerFactory.Instance);
         _context.Setup(c => c.SetCustomStatus(It.IsAny<object?>())).Callback<object?>(_statuses.Add);
+
+        // Timers (trial and sweep budgets, approval) never fire unless a test says so; the clock stands at Start.
+        _context.SetupGet(c => c.CurrentUtcDateTime).Returns(Start);
+        _context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>())).Returns(new TaskCompletionSource().Task);
         _context.Setup(c => c.CallActivityAsync<SnapshotSummary>(nameof(TrainingActivities.IngestDataset), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .ReturnsAsync(new SnapshotSummary("snap", "datasets/churn.csv", 100, 100, 0, MlTask.BinaryClassification, "auc", MetricGoal.Maximize));
 
@@ -119,7 +125,7 @@ public sealed class TrainModelOrchestratorTests
     public async Task TrainModel_NoApprovalInTime_NotPromoted()
     {
         _context.Setup(c => c.GetInput<TrainingRequest>()).Returns(new TrainingRequest("churn", "churn.csv", "churned", Sweep: new SweepSpec(MaxTrials: 1), RequireApproval: true, ApprovalTimeoutHours: 24));
-        _context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
+        _context.Setup(c => c.CreateTimer(Start.AddHours(24), It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
         _context.Setup(c => c.WaitForExternalEvent<ApprovalDecision>(TrainModelOrchestrator.ApprovalEvent, It.IsAny<CancellationToken>()))
             .Returns((string _, CancellationToken cancellation) =>
             {
@@ -174,6 +180,76 @@ public sealed class TrainModelOrchestratorTests
 
         Assert.Contains("No trial of the 2 produced a value of auc; the first error: weights diverged", error.Message, StringComparison.Ordinal);
         Assert.Equal("sweeping", _failed!.Stage);
+    }
+
+    /// <summary>
+    /// The sweep's budget runs out while the second batch trains: its trials are left out with the reason, no batch
+    /// starts after it, and the best of the first batch goes on to evaluation and registration.
+    /// </summary>
+    [Fact]
+    public async Task TrainModel_BudgetRunsOutMidSweep_BestSoFarRegistered()
+    {
+        var limits = new TrainingLimits(TimeoutMinutes: 2, MaxTrials: 12, MaxConcurrentTrials: 3);
+        _context.Setup(c => c.GetInput<TrainingRequest>()).Returns(new TrainingRequest("churn", "churn.csv", "churned", Sweep: new SweepSpec(MaxTrials: 4), Limits: limits));
+        var budget = new TaskCompletionSource();
+        _context.Setup(c => c.CreateTimer(Start.AddMinutes(2), It.IsAny<CancellationToken>())).Returns(budget.Task);
+        _context.Setup(c => c.CallActivityAsync<TrialOutcome>(nameof(TrainingActivities.RunTrial), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback<TaskName, object?, TaskOptions?>((_, input, _) => _trials.Add((TrialInput)input!))
+            .Returns((TaskName _, object? input, TaskOptions? _) =>
+            {
+                var trial = (TrialInput)input!;
+                if (trial.Index >= 3)
+                {
+                    budget.TrySetResult(); // the second batch outlasts the budget
+                    return new TaskCompletionSource<TrialOutcome>().Task;
+                }
+
+                return Task.FromResult(new TrialOutcome(trial.Index, 1, trial.Configuration.Trainer, trial.Configuration.Parameters, new Dictionary<string, double> { ["auc"] = 0.6 + (0.1 * trial.Index) }, 0.6 + (0.1 * trial.Index), null));
+            });
+
+        var result = await TrainModelOrchestrator.TrainModel(_context.Object);
+
+        Assert.Equal(6, _trials.Count);
+        Assert.Equal((6, 3), (result.Trials, result.TrialsFailed));
+        Assert.Equal([0, 1, 2], _evaluated!.Trials.Where(t => double.IsFinite(t.Value)).Select(t => t.Index).Order());
+        Assert.Equal(3, _evaluated.Candidates.Count);
+        Assert.Equal(2, result.Version);
+    }
+
+    /// <summary>A trial step that outlasts trialTimeoutMinutes is an outcome that says so; the other trials and the sweep go on.</summary>
+    [Fact]
+    public async Task TrainModel_TrialOutlastsItsTimeout_TimedOutAndTheSweepGoesOn()
+    {
+        var limits = new TrainingLimits(TimeoutMinutes: 60, TrialTimeoutMinutes: 1.5);
+        _context.Setup(c => c.GetInput<TrainingRequest>()).Returns(new TrainingRequest("churn", "churn.csv", "churned", Sweep: new SweepSpec(MaxTrials: 4), MaxConcurrentTrials: 2, Limits: limits));
+        var slow = new TaskCompletionSource();
+        _context.Setup(c => c.CreateTimer(Start.AddMinutes(1.5), It.IsAny<CancellationToken>()))
+            .Returns((DateTime _, CancellationToken cancellation) =>
+            {
+                var fired = new TaskCompletionSource();
+                slow.Task.ContinueWith(_ => fired.TrySetResult(), TaskScheduler.Default);
+                cancellation.Register(() => fired.TrySetCanceled(cancellation));
+                return fired.Task;
+            });
+        _context.Setup(c => c.CallActivityAsync<TrialOutcome>(nameof(TrainingActivities.RunTrial), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback<TaskName, object?, TaskOptions?>((_, input, _) => _trials.Add((TrialInput)input!))
+            .Returns((TaskName _, object? input, TaskOptions? _) =>
+            {
+                var trial = (TrialInput)input!;
+                if (trial.Index == 1)
+                {
+                    slow.TrySetResult();
+                    return new TaskCompletionSource<TrialOutcome>().Task;
+                }
+
+                return Task.FromResult(new TrialOutcome(trial.Index, 1, trial.Configuration.Trainer, trial.Configuration.Parameters, new Dictionary<string, double> { ["auc"] = 0.7 }, 0.7, null));
+            });
+
+        var result = await TrainModelOrchestrator.TrainModel(_context.Object);
+
+        Assert.Equal((4, 1), (result.Trials, result.TrialsFailed));
+        var timedOut = Assert.Single(_evaluated!.Trials, t => double.IsNaN(t.Value));
+        Assert.Equal(1, timedOut.Index);
     }
 
     /// <summary>VerifyApproval as ApproveRun's kept decision would answer: true for the one ticket; the tickets checked.</summary>

@@ -53,6 +53,23 @@ public sealed class TrainingRunsTests
         _client.Verify(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
+    [Theory]
+    [InlineData("{\"timeoutMinutes\": 0}", "limits.timeoutMinutes: above 0 and at most 43,200 (30 days).")]
+    [InlineData("{\"timeoutMinutes\": 5, \"trialTimeoutMinutes\": 10}", "limits.trialTimeoutMinutes: above 0 and at most timeoutMinutes.")]
+    [InlineData("{\"maxTrials\": 0}", "limits.maxTrials: between 1 and 1,000.")]
+    [InlineData("{\"maxConcurrentTrials\": 65}", "limits.maxConcurrentTrials: between 1 and 64.")]
+    [InlineData("{\"timeoutMinute\": 5}", "limits.timeoutMinute: not a field of limits; the fields are timeoutMinutes, trialTimeoutMinutes, maxTrials, maxConcurrentTrials.")]
+    public async Task StartTraining_LimitOutOfRange_400NamingIt(string limits, string expected)
+    {
+        var body = $"{{\"dataset\": \"c.csv\", \"label\": \"y\", \"limits\": {limits}}}";
+
+        var response = (TestHttp.Response)await _runs.StartTraining(TestHttp.Request(body), _client.Object, "churn", CancellationToken.None);
+        using var problem = response.ReadJson();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(expected, Assert.Single(problem.RootElement.GetProperty("problems").EnumerateArray()).GetString());
+    }
+
     [Fact]
     public async Task StartTraining_DescriptionPastWhatStorageKeeps_400BeforeAnyRun()
     {

@@ -9,7 +9,8 @@ namespace Serverless.Functions.Triggers.Durable;
 
 /// <summary>
 /// A training run: ingest (validate, profile, snapshot) → sweep (trials fanned out as activities, a batch of
-/// <c>maxConcurrentTrials</c> at a time, with early termination between steps) → evaluate (the best three trials
+/// <c>maxConcurrentTrials</c> at a time, with early termination between steps, within the request's
+/// <see cref="TrainingLimits"/>: the sweep's budget and each trial's) → evaluate (the best three trials
 /// compared by cross-validation; the winner's importance, report, refit) → register → promote it if it beats the
 /// current holder of the alias (by the margin, and after a person approves it when the request asks for approval). Only references travel: snapshot ids, blob names, configurations and metrics. The instance id is the
 /// run id. Progress is the custom status; a failure ends the run Failed with the stage and the error.
@@ -36,7 +37,13 @@ public static class TrainModelOrchestrator
         var request = context.GetInput<TrainingRequest>() ?? throw new InvalidOperationException("A training run needs a TrainingRequest input.");
         var logger = context.CreateReplaySafeLogger(typeof(TrainModelOrchestrator));
         var runId = context.InstanceId;
+        var limits = request.Limits ?? new TrainingLimits();
         var spec = request.Sweep ?? new SweepSpec();
+        if (limits.MaxTrials is { } maxTrials)
+        {
+            spec = spec with { MaxTrials = maxTrials };
+        }
+
         var progress = new TrainingProgress("ingesting", 0, spec.MaxTrials, 0, 0, null, null, null);
         context.SetCustomStatus(progress);
         try
@@ -46,7 +53,7 @@ public static class TrainModelOrchestrator
             progress = progress with { Stage = "sweeping", SnapshotId = snapshot.Id, PrimaryMetric = snapshot.PrimaryMetric };
             context.SetCustomStatus(progress);
 
-            var sweep = await SweepAsync(context, request, spec, snapshot, runId, p => context.SetCustomStatus(progress = p), progress);
+            var sweep = await SweepAsync(context, request, spec, limits, snapshot, p => context.SetCustomStatus(progress = p), progress);
             var finished = sweep.Where(t => t.Outcome.Error is null && !t.Stopped && double.IsFinite(t.Outcome.Value)).ToList();
             if (finished.Count == 0)
             {
@@ -153,8 +160,18 @@ public static class TrainModelOrchestrator
     /// Asks the sampler for a batch, runs its trials step by step (all steps when there is no policy), stops those
     /// the policy stops, and feeds what finished back to the sampler for the next batch.
     /// </summary>
-    private static async Task<List<SweptTrial>> SweepAsync(TaskOrchestrationContext context, TrainingRequest request, SweepSpec spec, SnapshotSummary snapshot, string runId, Action<TrainingProgress> report, TrainingProgress progress)
+    private static async Task<List<SweptTrial>> SweepAsync(
+        TaskOrchestrationContext context,
+        TrainingRequest request,
+        SweepSpec spec,
+        TrainingLimits limits,
+        SnapshotSummary snapshot,
+        Action<TrainingProgress> report,
+        TrainingProgress progress)
     {
+        var runId = context.InstanceId;
+        var budget = new SweepBudget(context.CurrentUtcDateTime + limits.Timeout, limits);
+        var concurrent = limits.MaxConcurrentTrials ?? request.MaxConcurrentTrials;
         var policy = request.EarlyTermination?.ToPolicy();
         var steps = policy is null ? 1 : request.EarlyTermination!.Steps;
         var reports = new Dictionary<string, IReadOnlyList<double>>(StringComparer.Ordinal);
@@ -162,7 +179,9 @@ public static class TrainModelOrchestrator
         var swept = new List<SweptTrial>();
         while (true)
         {
-            var batch = SweepPlanner.Suggest(spec, snapshot.Task, swept.Count, request.MaxConcurrentTrials, observations, snapshot.Goal);
+            var batch = budget.Spent(context)
+                ? []
+                : SweepPlanner.Suggest(spec, snapshot.Task, swept.Count, concurrent, observations, snapshot.Goal);
             if (batch.Count == 0)
             {
                 return swept;
@@ -173,7 +192,9 @@ public static class TrainModelOrchestrator
             var stopped = new List<TrialOutcome>();
             for (var step = 1; step <= steps && alive.Count > 0; step++)
             {
-                var outcomes = await Task.WhenAll(alive.Select(t => RunTrialAsync(context, new TrialInput(runId, request.Model, snapshot.Id, request.Label, snapshot.Task, t.Index, t.Configuration, step, steps, snapshot.PositiveClass))));
+                var inputs = alive.Select(t => new TrialInput(
+                    runId, request.Model, snapshot.Id, request.Label, snapshot.Task, t.Index, t.Configuration, step, steps, snapshot.PositiveClass));
+                var outcomes = await Task.WhenAll(inputs.Select(input => RunTrialAsync(context, budget, input)));
                 foreach (var outcome in outcomes)
                 {
                     last[outcome.Index] = outcome;
@@ -220,8 +241,30 @@ public static class TrainModelOrchestrator
         }
     }
 
-    /// <summary>One trial step; a failed trial (after retries) is an outcome with its error, so the sweep goes on.</summary>
-    private static async Task<TrialOutcome> RunTrialAsync(TaskOrchestrationContext context, TrialInput input)
+    /// <summary>
+    /// One trial step; a failed trial (after retries) is an outcome with its error, so the sweep goes on. A step that
+    /// outlasts <c>trialTimeoutMinutes</c> or the sweep's budget is an outcome saying so: the orchestration goes on
+    /// without it (the activity itself cannot be stopped; its late result is ignored).
+    /// </summary>
+    private static async Task<TrialOutcome> RunTrialAsync(TaskOrchestrationContext context, SweepBudget budget, TrialInput input)
+    {
+        var trial = CallTrialAsync(context, input);
+        var (deadline, reason) = budget.TrialDeadline(context);
+        using var timeout = new CancellationTokenSource();
+        if (await Task.WhenAny(trial, context.CreateTimer(deadline, timeout.Token)) == trial)
+        {
+            // Synchronously, on the orchestration's thread: CancelAsync would go on elsewhere, outside the replay.
+#pragma warning disable CA1849 // Call async methods when in an async method
+            timeout.Cancel();
+#pragma warning restore CA1849
+            return await trial;
+        }
+
+        budget.Expired(deadline);
+        return Failed(input, reason);
+    }
+
+    private static async Task<TrialOutcome> CallTrialAsync(TaskOrchestrationContext context, TrialInput input)
     {
         try
         {
@@ -229,8 +272,33 @@ public static class TrainModelOrchestrator
         }
         catch (TaskFailedException ex)
         {
-            return new TrialOutcome(input.Index, input.Step, input.Configuration.Trainer, input.Configuration.Parameters, new Dictionary<string, double>(), double.NaN, ex.FailureDetails.ErrorMessage);
+            return Failed(input, ex.FailureDetails.ErrorMessage);
         }
+    }
+
+    private static TrialOutcome Failed(TrialInput input, string error) =>
+        new(input.Index, input.Step, input.Configuration.Trainer, input.Configuration.Parameters, new Dictionary<string, double>(), double.NaN,
+            error);
+
+    /// <summary>The sweep's deadline and the trials' time limit, in orchestration time (replays see the same clock).</summary>
+    private sealed class SweepBudget(DateTime deadline, TrainingLimits limits)
+    {
+        private bool _expired;
+
+        /// <summary>Whether no new trial may start: the deadline has passed, or a trial was cut by it.</summary>
+        public bool Spent(TaskOrchestrationContext context) => _expired || context.CurrentUtcDateTime >= deadline;
+
+        /// <summary>When a trial step starting now must be done, and what its outcome says if it is not.</summary>
+        public (DateTime Deadline, string Reason) TrialDeadline(TaskOrchestrationContext context)
+        {
+            var own = context.CurrentUtcDateTime + limits.TrialTimeout;
+            return own < deadline
+                ? (own, $"timed out: not finished within trialTimeoutMinutes ({limits.TrialTimeout.TotalMinutes:0.###} min)")
+                : (deadline, $"not finished when the sweep's budget ran out (timeoutMinutes, {limits.Timeout.TotalMinutes:0.###} min)");
+        }
+
+        /// <summary>Notes a trial cut at <paramref name="at"/>: the sweep's own deadline ends the sweep.</summary>
+        public void Expired(DateTime at) => _expired |= at >= deadline;
     }
 
     private static string Key(int index) => index.ToString(System.Globalization.CultureInfo.InvariantCulture);
