@@ -11,12 +11,19 @@ public sealed record CsvRange(int Index, long Offset, long Length, long FirstRow
 /// </summary>
 public static class CsvRanges
 {
-    /// <summary>The header line (BOM and line end removed) and its length in bytes with its line end; reads only as far as it must.</summary>
+    private const string LoneReturn = "its lines end with a lone carriage return (CR, as old Mac files do); save it with LF or CRLF line ends";
+
+    /// <summary>
+    /// The header line (BOM and line end removed) and its length in bytes with its line end; reads only as far as it
+    /// must. Lines ended by a lone carriage return (old Mac files) throw: records are read up to line feeds, so such a
+    /// file would be one line and nothing in it would be scored.
+    /// </summary>
     public static (string Header, long Length) ReadHeader(Stream content)
     {
         ArgumentNullException.ThrowIfNull(content);
         var header = new List<byte>();
         var inQuotes = false;
+        var loneReturn = false;
         var buffer = new byte[4096];
         int read;
         while ((read = content.Read(buffer, 0, buffer.Length)) > 0)
@@ -27,7 +34,7 @@ public static class CsvRanges
                 header.Add(b);
                 if (header.Count > Data.CsvText.MaxRecordBytes)
                 {
-                    throw new FormatException($"the header is over {Data.CsvText.MaxRecordBytes / 1024} KiB without a line end");
+                    throw new FormatException(loneReturn ? LoneReturn : $"the header is over {Data.CsvText.MaxRecordBytes / 1024} KiB without a line end");
                 }
 
                 if (b == (byte)'"')
@@ -38,7 +45,15 @@ public static class CsvRanges
                 {
                     return (Text(header), header.Count);
                 }
+
+                // A return that a line feed does not follow, outside quotes.
+                loneReturn |= !inQuotes && header.Count > 1 && header[^2] == (byte)'\r' && b != (byte)'\n';
             }
+        }
+
+        if (loneReturn)
+        {
+            throw new FormatException(LoneReturn);
         }
 
         return (Text(header), header.Count);

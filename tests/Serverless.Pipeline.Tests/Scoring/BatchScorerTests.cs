@@ -121,6 +121,22 @@ public sealed class BatchScorerTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Contains("no", actual.Select(a => a[2]));
     }
 
+    /// <summary>
+    /// A file whose lines end with a lone CR is refused at its header, saying why (before, it was one line: its header,
+    /// and nothing was scored); CRLF files and a CR inside quotes are read as before.
+    /// </summary>
+    [Fact]
+    public void ReadHeader_LoneCarriageReturns_RefusedSayingSo()
+    {
+        static Stream Text(string text) => new MemoryStream(Encoding.UTF8.GetBytes(text));
+
+        var error = Assert.Throws<FormatException>(() => CsvRanges.ReadHeader(Text("customer_id,x1\rC-1,2\rC-2,3\r")));
+
+        Assert.Contains("lone carriage return", error.Message, StringComparison.Ordinal);
+        Assert.Equal(("customer_id,x1", 16L), CsvRanges.ReadHeader(Text("customer_id,x1\r\nC-1,2\r\n")));
+        Assert.Equal(("\"a\rb\",x1", 9L), CsvRanges.ReadHeader(Text("\"a\rb\",x1\nC-1,2\n")));
+    }
+
     [Fact]
     public void Split_QuotedLineBreaks_NeverCutsARecord()
     {
