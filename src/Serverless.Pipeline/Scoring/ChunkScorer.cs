@@ -37,7 +37,7 @@ internal sealed class ChunkScorer
         _delimiter = CsvText.Delimiter(header);
         var columns = BatchScorer.ParseHeader(header);
         _width = columns.Length;
-        _key = keyColumn is null ? -1 : Array.FindIndex(columns, c => string.Equals(c, keyColumn, StringComparison.OrdinalIgnoreCase));
+        _key = keyColumn is null ? -1 : FeatureRowBuilder.ColumnIndex(columns, keyColumn);
         _builder = new FeatureRowBuilder(scorer.Plan, columns, keyColumn);
         _predict = scorer.CreatePredictor();
         _model = scorer.Vector;

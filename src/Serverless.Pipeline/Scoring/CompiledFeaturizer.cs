@@ -82,20 +82,8 @@ internal sealed class CompiledFeaturizer
     /// </summary>
     public Worker? CreateWorker(IReadOnlyList<string> header)
     {
-        int Index(string name)
-        {
-            for (var i = 0; i < header.Count; i++)
-            {
-                if (string.Equals(header[i], name, StringComparison.OrdinalIgnoreCase))
-                {
-                    return i;
-                }
-            }
-
-            return -1;
-        }
-
-        int[][] fields = [.. new[] { _plan.Numeric, _plan.Boolean, _plan.Dates, _plan.Categorical }.Select(columns => columns.Select(Index).ToArray())];
+        int[][] fields = [.. new[] { _plan.Numeric, _plan.Boolean, _plan.Dates, _plan.Categorical }
+            .Select(columns => columns.Select(name => FeatureRowBuilder.ColumnIndex(header, name)).ToArray())];
         return fields.Any(f => f.Contains(-1)) ? null : new Worker(this, fields[0], fields[1], fields[2], fields[3]);
     }
 

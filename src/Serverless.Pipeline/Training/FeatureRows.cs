@@ -73,18 +73,9 @@ internal sealed class FeatureRowBuilder
     {
         _plan = plan;
         _shared = shareValues ? new Dictionary<string, string>(StringComparer.Ordinal) : null;
-        int Index(string name)
-        {
-            for (var i = 0; i < header.Count; i++)
-            {
-                if (string.Equals(header[i], name, StringComparison.OrdinalIgnoreCase))
-                {
-                    return i;
-                }
-            }
-
-            throw new ArgumentException($"The input has no column '{name}', which the model needs (columns: {string.Join(", ", header)}).", nameof(header));
-        }
+        int Index(string name) => ColumnIndex(header, name) is var i and >= 0
+            ? i
+            : throw new ArgumentException($"The input has no column '{name}', which the model needs (columns: {string.Join(", ", header)}).", nameof(header));
 
         _numeric = [.. plan.Numeric.Select(Index)];
         _boolean = [.. plan.Boolean.Select(Index)];
@@ -182,6 +173,20 @@ internal sealed class FeatureRowBuilder
             problem = $"column {index + 1}: '{(value.Length > 40 ? value[..40] + "…" : value)}' is not {(kind == ColumnKind.Numeric ? "a number" : kind == ColumnKind.Boolean ? "a boolean" : "a date")}";
             return false;
         }
+    }
+
+    /// <summary>Where a column is in a header, its name in any case; -1 when it is not there.</summary>
+    public static int ColumnIndex(IReadOnlyList<string> header, string name)
+    {
+        for (var i = 0; i < header.Count; i++)
+        {
+            if (string.Equals(header[i], name, StringComparison.OrdinalIgnoreCase))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>The ML.NET schema of rows for this plan: fixed vector sizes.</summary>
