@@ -16,6 +16,14 @@ public sealed record MetricSummary(double Mean, double StdDev)
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Mean, StdDev, Folds.Count);
+
+    /// <summary>The mean and sample standard deviation of per-fold values, with the values.</summary>
+    public static MetricSummary Of(IReadOnlyList<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var mean = values.Average();
+        return new MetricSummary(mean, Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / Math.Max(1, values.Count - 1))) { Folds = values };
+    }
 }
 
 /// <summary>How much the primary metric gets worse when one input column's values are shuffled (bigger: more important).</summary>
@@ -137,15 +145,28 @@ public sealed class ModelEvaluator
     private static Dictionary<string, MetricSummary> CrossValidate(MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, SchemaDefinition schema, List<FeatureRow> rows, int folds)
     {
         var perFold = TrialRunner.CrossValidate(ml, plan, configuration, schema, rows, folds);
-        return perFold[0].Keys.ToDictionary(
-            metric => metric,
-            metric =>
-            {
-                var values = perFold.Select(f => f[metric]).ToList();
-                var mean = values.Average();
-                return new MetricSummary(mean, Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / Math.Max(1, values.Count - 1))) { Folds = values };
-            });
+        return Summaries(perFold);
     }
+
+    /// <summary>
+    /// As <see cref="CrossValidate(Stream, FeaturizationPlan, TrialConfiguration, int)"/>, with each row's out-of-fold
+    /// prediction (binary and regression; what <see cref="EnsembleSelection"/> combines).
+    /// </summary>
+    public CrossValidated CrossValidateWithPredictions(Stream data, FeaturizationPlan plan, TrialConfiguration configuration, int folds = 5)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentOutOfRangeException.ThrowIfLessThan(folds, 2);
+        var (work, _) = TrialRunner.WithoutHoldout(TrialRunner.ReadRows(data, plan).Rows, plan.Task, configuration.Seed, TrialRunner.HoldoutFraction);
+        var (predictions, fold) = (new float[work.Count], new int[work.Count]);
+        var perFold = TrialRunner.CrossValidate(new MLContext(seed: configuration.Seed), plan, configuration, FeatureRowBuilder.Schema(plan), work, folds, predictions, fold);
+        var labels = new FeatureRowLabels([.. work.Select(r => r.Positive)], [.. work.Select(r => r.Value)]);
+        return new CrossValidated(configuration, Summaries(perFold), predictions, fold, labels);
+    }
+
+    private static Dictionary<string, MetricSummary> Summaries(List<Dictionary<string, double>> perFold) =>
+        perFold[0].Keys.ToDictionary(metric => metric, metric => MetricSummary.Of([.. perFold.Select(f => f[metric])]));
 
     /// <summary>
     /// Each input column of the plan, with how to give a row that column's featurized value(s) from another row: its

@@ -11,8 +11,15 @@ using Sylvan.Data.Csv;
 
 namespace Serverless.Pipeline.Training;
 
-/// <summary>One configuration to try: a trainer, its hyperparameters, and the seed of the split and the trainer.</summary>
-public sealed record TrialConfiguration(string Trainer, IReadOnlyDictionary<string, double> Parameters, int Seed = 1);
+/// <summary>
+/// One configuration to try: a trainer, its hyperparameters, and the seed of the split and the trainer; or a voting
+/// ensemble (<see cref="EnsembleSelection.Trainer"/>) of <see cref="Members"/>.
+/// </summary>
+public sealed record TrialConfiguration(string Trainer, IReadOnlyDictionary<string, double> Parameters, int Seed = 1)
+{
+    /// <summary>An ensemble's members and weights; null for one trainer.</summary>
+    public IReadOnlyList<EnsembleMember>? Members { get; init; }
+}
 
 /// <summary>
 /// What a trial measured (on the validation split, or averaged over <see cref="Folds"/> cross-validation folds), and
@@ -92,15 +99,9 @@ public sealed class TrialRunner
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(configuration);
-        if (!Trainers.TryGetValue(configuration.Trainer, out var known))
+        foreach (var member in configuration.Members?.Select(m => m.Configuration) ?? [configuration])
         {
-            throw new ArgumentException($"Unknown trainer '{configuration.Trainer}'; use one of {string.Join(", ", Trainers.Keys)}.", nameof(configuration));
-        }
-
-        var unknown = configuration.Parameters.Keys.Except(known, StringComparer.OrdinalIgnoreCase).ToList();
-        if (unknown.Count > 0)
-        {
-            throw new ArgumentException($"Trainer '{configuration.Trainer}' has no hyperparameter {string.Join(", ", unknown.Select(u => $"'{u}'"))}; it takes {string.Join(", ", known)}.", nameof(configuration));
+            Validate(member);
         }
 
         var clock = Stopwatch.StartNew();
@@ -142,13 +143,46 @@ public sealed class TrialRunner
         return new TrialResult(configuration, plan.Task, metrics, primary, metrics.GetValueOrDefault(primary, double.NaN), train.Count, validationRows, bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)), clock.Elapsed, folds);
     }
 
+    /// <summary>A trainer this runner knows, with only hyperparameters it reads.</summary>
+    private static void Validate(TrialConfiguration configuration)
+    {
+        if (!Trainers.TryGetValue(configuration.Trainer, out var known))
+        {
+            throw new ArgumentException($"Unknown trainer '{configuration.Trainer}'; use one of {string.Join(", ", Trainers.Keys)}.", nameof(configuration));
+        }
+
+        var unknown = configuration.Parameters.Keys.Except(known, StringComparer.OrdinalIgnoreCase).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new ArgumentException($"Trainer '{configuration.Trainer}' has no hyperparameter {string.Join(", ", unknown.Select(u => $"'{u}'"))}; it takes {string.Join(", ", known)}.", nameof(configuration));
+        }
+    }
+
     /// <summary>
     /// The metrics of each of <paramref name="folds"/> stratified folds of <paramref name="rows"/>, each measured on
     /// a model trained on the other folds (on their <paramref name="trainFraction"/>, stratified, when below 1).
     /// </summary>
-    internal static List<Dictionary<string, double>> CrossValidate(MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, SchemaDefinition schema, List<FeatureRow> rows, int folds, double trainFraction = 1)
+    internal static List<Dictionary<string, double>> CrossValidate(MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, SchemaDefinition schema, List<FeatureRow> rows, int folds, double trainFraction = 1) =>
+        CrossValidate(ml, plan, configuration, schema, rows, folds, trainFraction, null);
+
+    /// <summary>
+    /// As <see cref="CrossValidate(MLContext, FeaturizationPlan, TrialConfiguration, SchemaDefinition, List{FeatureRow}, int, double)"/>,
+    /// also writing each row's out-of-fold prediction into <paramref name="predictions"/> (binary: the positive class's
+    /// probability; regression: the value) and its fold into <paramref name="fold"/>.
+    /// </summary>
+    internal static List<Dictionary<string, double>> CrossValidate(
+        MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, SchemaDefinition schema, List<FeatureRow> rows, int folds, float[] predictions, int[] fold) =>
+        CrossValidate(ml, plan, configuration, schema, rows, folds, 1, (predictions, fold));
+
+    private static List<Dictionary<string, double>> CrossValidate(
+        MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, SchemaDefinition schema, List<FeatureRow> rows, int folds, double trainFraction, (float[] Predictions, int[] Fold)? outOfFold)
     {
         var fold = Folds(rows, LabelOf, plan.Task, configuration.Seed, folds);
+        if (outOfFold is { } target)
+        {
+            fold.CopyTo(target.Fold, 0);
+        }
+
         var perFold = new List<Dictionary<string, double>>(folds);
         for (var k = 0; k < folds; k++)
         {
@@ -159,7 +193,19 @@ public sealed class TrialRunner
             }
 
             var model = Pipeline(ml, plan, configuration).Fit(ml.Data.LoadFromEnumerable(others, schema));
-            perFold.Add(Evaluate(plan.Task, model.Transform(ml.Data.LoadFromEnumerable(rows.Where((_, i) => fold[i] == k).ToList(), schema))));
+            var scored = model.Transform(ml.Data.LoadFromEnumerable(rows.Where((_, i) => fold[i] == k).ToList(), schema));
+            perFold.Add(Evaluate(plan.Task, scored));
+            if (outOfFold is { } into)
+            {
+                var values = scored.GetColumn<float>(plan.Task == MlTask.BinaryClassification ? "Probability" : "Score").GetEnumerator();
+                for (var i = 0; i < rows.Count; i++)
+                {
+                    if (fold[i] == k && values.MoveNext())
+                    {
+                        into.Predictions[i] = values.Current;
+                    }
+                }
+            }
         }
 
         return perFold;
@@ -207,7 +253,9 @@ public sealed class TrialRunner
 
     /// <summary>The estimator of a configuration: featurization (normalized for linear trainers), then the trainer.</summary>
     internal static IEstimator<ITransformer> Pipeline(MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration) =>
-        Featurize(ml, plan, LinearTrainer(configuration.Trainer)).Append(Trainer(ml, plan.Task, configuration));
+        configuration.Members is { Count: > 0 } members
+            ? new EnsembleEstimator(ml, plan, members)
+            : Featurize(ml, plan, LinearTrainer(configuration.Trainer)).Append(Trainer(ml, plan.Task, configuration));
 
     /// <summary>Whether a bigger value of <paramref name="metric"/> is better: all but the errors and the log-loss.</summary>
     public static MetricGoal Goal(string metric) =>

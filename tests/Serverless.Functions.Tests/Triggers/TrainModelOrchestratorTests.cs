@@ -85,6 +85,28 @@ public sealed class TrainModelOrchestratorTests
         Assert.True(result.Promoted);
     }
 
+    /// <summary>The best three go to cross-validation with the best trial of each other trainer, for the ensemble to combine.</summary>
+    [Fact]
+    public async Task TrainModel_TopThreeOfOneTrainer_BestOfTheOtherTrainerJoinsTheCandidates()
+    {
+        _context.Setup(c => c.GetInput<TrainingRequest>()).Returns(new TrainingRequest(
+            "churn", "churn.csv", "churned", Sweep: new SweepSpec(Trainers: ["LightGbm", "Lbfgs"], MaxTrials: 8), MaxConcurrentTrials: 4));
+        _context.Setup(c => c.CallActivityAsync<TrialOutcome>(nameof(TrainingActivities.RunTrial), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback<TaskName, object?, TaskOptions?>((_, input, _) => _trials.Add((TrialInput)input!))
+            .ReturnsAsync((TaskName _, object? input, TaskOptions? _) =>
+            {
+                // Every L-BFGS trial (the odd ones) beats every LightGBM trial; later trials beat earlier ones.
+                var trial = (TrialInput)input!;
+                var value = (trial.Configuration.Trainer == "Lbfgs" ? 0.9 : 0.5) + (0.01 * trial.Index);
+                return new TrialOutcome(trial.Index, 1, trial.Configuration.Trainer, trial.Configuration.Parameters, new Dictionary<string, double> { ["auc"] = value }, value, null);
+            });
+
+        await TrainModelOrchestrator.TrainModel(_context.Object);
+
+        var byIndex = _trials.ToDictionary(t => t.Index, t => t.Configuration);
+        Assert.Equal([byIndex[7], byIndex[5], byIndex[3], byIndex[6]], _evaluated!.Candidates);
+    }
+
     [Fact]
     public async Task TrainModel_ApprovalRejected_NotPromotedAndTheAliasNeverMoves()
     {

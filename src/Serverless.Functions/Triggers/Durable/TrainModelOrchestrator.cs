@@ -19,7 +19,9 @@ public static class TrainModelOrchestrator
 {
     /// <summary>
     /// The best trials by validation that the evaluation step then compares by the request's k-fold
-    /// cross-validation, so that close trials are judged on the same folds (see docs/BENCHMARKS.md, quality).
+    /// cross-validation, so that close trials are judged on the same folds (see docs/BENCHMARKS.md, quality); the best
+    /// trial of each other trainer joins them (binary and regression), so the voting ensemble built from the candidates
+    /// has models that err differently to combine.
     /// </summary>
     public const int CandidatesCompared = 3;
 
@@ -61,7 +63,11 @@ public static class TrainModelOrchestrator
             }
 
             var ranked = (snapshot.Goal == MetricGoal.Maximize ? finished.OrderByDescending(t => t.Outcome.Value) : finished.OrderBy(t => t.Outcome.Value)).ToList();
-            var candidates = ranked.Take(CandidatesCompared).Select(t => new TrialConfiguration(t.Outcome.Trainer, t.Outcome.Parameters, spec.Seed)).ToList();
+            var top = ranked.Take(CandidatesCompared).ToList();
+            var others = snapshot.Task == MlTask.MulticlassClassification ? [] : ranked.Skip(CandidatesCompared)
+                .DistinctBy(t => t.Outcome.Trainer, StringComparer.OrdinalIgnoreCase)
+                .Where(t => !top.Any(c => string.Equals(c.Outcome.Trainer, t.Outcome.Trainer, StringComparison.OrdinalIgnoreCase)));
+            var candidates = top.Concat(others).Select(t => new TrialConfiguration(t.Outcome.Trainer, t.Outcome.Parameters, spec.Seed)).ToList();
             logger.LogInformation("Run {RunId}: best trial {Index} ({Trainer}), {Metric} {Value}; {Count} candidates go to cross-validation", runId, ranked[0].Outcome.Index, ranked[0].Outcome.Trainer, snapshot.PrimaryMetric, ranked[0].Outcome.Value, candidates.Count);
 
             context.SetCustomStatus(progress = progress with { Stage = "evaluating" });

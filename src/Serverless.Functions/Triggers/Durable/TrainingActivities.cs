@@ -105,8 +105,8 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
     }
 
     /// <summary>
-    /// Compares the candidates by k-fold cross-validation and evaluates the winner (holdout, confusion matrix,
-    /// importance, charts, report), then refits it on every row.
+    /// Compares the candidates, and their voting ensemble, by k-fold cross-validation and evaluates the winner (holdout,
+    /// confusion matrix, importance, charts, report), then refits it on every row.
     /// </summary>
     [Function(nameof(EvaluateModel))]
     public async Task<EvaluationOutcome> EvaluateModel([ActivityTrigger] EvaluateInput input, CancellationToken cancellationToken)
@@ -125,20 +125,8 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
             rows = buffer.ToArray();
         }
 
-        (TrialConfiguration Configuration, IReadOnlyDictionary<string, MetricSummary> CrossValidation)? winner = null;
-        foreach (var candidate in input.Candidates)
-        {
-            var crossValidation = evaluator.CrossValidate(new MemoryStream(rows), plan, candidate, input.Folds);
-
-            logger.LogInformation("Run {RunId}: candidate {Trainer} {Folds}-fold {Metric} {Mean} ± {StdDev}", input.RunId, candidate.Trainer, input.Folds, primary, crossValidation[primary].Mean, crossValidation[primary].StdDev);
-            if (winner is null || sign * crossValidation[primary].Mean > sign * winner.Value.CrossValidation[primary].Mean)
-            {
-                winner = (candidate, crossValidation);
-            }
-        }
-
-        var chosen = winner!.Value.Configuration;
-        var evaluation = evaluator.Evaluate(new MemoryStream(rows), plan, chosen, input.Folds, crossValidation: winner.Value.CrossValidation);
+        var (chosen, crossValidation) = Choose(input, plan, rows, primary, sign);
+        var evaluation = evaluator.Evaluate(new MemoryStream(rows), plan, chosen, input.Folds, crossValidation: crossValidation);
         var refit = runner.Run(new MemoryStream(rows), snapshot, plan, chosen, validationFraction: 0, holdoutFraction: 0);
 
         var prefix = $"{input.RunId}/";
@@ -162,8 +150,45 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
         logger.LogInformation(
             "Run {RunId}: {Trainer} evaluated, {Metric} holdout {Holdout}, {Folds}-fold {CrossValidated}; refitted on {Rows} rows; {Charts} charts",
             input.RunId, chosen.Trainer, evaluation.PrimaryMetric, evaluation.Holdout[evaluation.PrimaryMetric], evaluation.Folds, evaluation.CrossValidation[evaluation.PrimaryMetric].Mean, refit.TrainRows, charts.Count);
-        var holder = await AgainstHolderAsync(input, plan, rows, chosen, winner.Value.CrossValidation[primary], primary, cancellationToken);
+        var holder = await AgainstHolderAsync(input, plan, rows, chosen, crossValidation[primary], primary, cancellationToken);
         return new EvaluationOutcome(chosen, prefix + "model.zip", refit.ModelSha256, metrics, prefix + "report/index.html", holder?.Version, holder?.Comparison);
+    }
+
+    /// <summary>
+    /// The candidates cross-validated on the same folds (on every core: each trainer runs on one), the best of them,
+    /// and, for binary and regression tasks, the voting ensemble greedy selection builds from their out-of-fold
+    /// predictions (<see cref="EnsembleSelection"/>): it is chosen when it has two members or more and its
+    /// cross-validated primary metric beats the best single candidate's.
+    /// </summary>
+    private (TrialConfiguration Chosen, IReadOnlyDictionary<string, MetricSummary> CrossValidation) Choose(
+        EvaluateInput input, FeaturizationPlan plan, byte[] rows, string primary, int sign)
+    {
+        var combinable = plan.Task != MlTask.MulticlassClassification;
+        var results = input.Candidates.AsParallel().AsOrdered().WithDegreeOfParallelism(Environment.ProcessorCount)
+            .Select(candidate => combinable
+                ? evaluator.CrossValidateWithPredictions(new MemoryStream(rows), plan, candidate, input.Folds)
+                : new CrossValidated(candidate, evaluator.CrossValidate(new MemoryStream(rows), plan, candidate, input.Folds), [], [], new([], [])))
+            .ToList();
+        foreach (var result in results)
+        {
+            logger.LogInformation("Run {RunId}: candidate {Trainer} {Folds}-fold {Metric} {Mean} ± {StdDev}", input.RunId, result.Configuration.Trainer, input.Folds, primary, result.Metrics[primary].Mean, result.Metrics[primary].StdDev);
+        }
+
+        var best = results.MaxBy(r => sign * r.Metrics[primary].Mean)!;
+        if (!combinable || results.Count < 2)
+        {
+            return (best.Configuration, best.Metrics);
+        }
+
+        var weights = EnsembleSelection.Weights(plan.Task, results);
+        var ensemble = EnsembleSelection.CrossValidation(plan.Task, results, weights);
+        var members = weights.Count(w => w > 0);
+        var wins = members > 1 && sign * ensemble[primary].Mean > sign * best.Metrics[primary].Mean;
+        logger.LogInformation(
+            "Run {RunId}: voting ensemble of {Members} ({Weights}) {Folds}-fold {Metric} {Mean} ± {StdDev}, {Verdict} the best candidate's {Best}",
+            input.RunId, members, string.Join(", ", results.Zip(weights).Where(p => p.Second > 0).Select(p => $"{p.First.Configuration.Trainer} {p.Second:0.##}")),
+            input.Folds, primary, ensemble[primary].Mean, ensemble[primary].StdDev, wins ? "beats" : "does not beat", best.Metrics[primary].Mean);
+        return wins ? (EnsembleSelection.Configuration(results, weights, best.Configuration.Seed), ensemble) : (best.Configuration, best.Metrics);
     }
 
     /// <summary>
@@ -182,7 +207,7 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
 
         try
         {
-            var theirs = evaluator.CrossValidate(new MemoryStream(rows), plan, new TrialConfiguration(incumbent.Trainer, incumbent.Parameters, chosen.Seed), input.Folds);
+            var theirs = evaluator.CrossValidate(new MemoryStream(rows), plan, EnsembleSelection.FromParameters(incumbent.Trainer, incumbent.Parameters, chosen.Seed), input.Folds);
             var comparison = PairedComparison.Of(mine.Folds, theirs[primary].Folds, TrialRunner.Goal(primary), input.PromotionMargin);
             logger.LogInformation(
                 "Run {RunId}: against version {Holder}'s configuration on the same {Folds} folds, {Metric} {Mine} vs {Theirs} (difference {Difference}, standard error {StandardError})",

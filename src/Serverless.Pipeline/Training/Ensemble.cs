@@ -1,0 +1,215 @@
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Serverless.Pipeline.Evaluation;
+
+namespace Serverless.Pipeline.Training;
+
+/// <summary>One member of a voting ensemble: a trainer's configuration and its weight (the weights sum to 1).</summary>
+public sealed record EnsembleMember(TrialConfiguration Configuration, double Weight);
+
+/// <summary>
+/// A configuration's cross-validation with its out-of-fold predictions: for each row of the rows cross-validated, the
+/// probability of the positive class (binary) or the predicted value (regression) from the model that did not train on
+/// it, and the fold it was in.
+/// </summary>
+public sealed record CrossValidated(
+    TrialConfiguration Configuration, IReadOnlyDictionary<string, MetricSummary> Metrics, float[] Predictions, int[] Folds, FeatureRowLabels Labels);
+
+/// <summary>The labels of cross-validated rows, as the metrics read them.</summary>
+public sealed record FeatureRowLabels(bool[] Positive, float[] Value);
+
+/// <summary>
+/// The voting ensemble of Azure ML's automated ML and of Caruana et al. (2004), "Ensemble selection from libraries of
+/// models": starting from the best model, repeatedly add (with replacement) the model whose addition makes the
+/// average of the out-of-fold predictions best, for a fixed number of rounds; a model's weight is the share of rounds
+/// that picked it. Binary classifiers average probabilities (soft voting), regressors predictions. Multiclass models
+/// are not combined yet.
+/// </summary>
+public static class EnsembleSelection
+{
+    /// <summary>The trainer name of an ensemble configuration.</summary>
+    public const string Trainer = "Ensemble";
+
+    /// <summary>Rounds of greedy selection, as Azure ML's <c>ensemble_iterations</c> default (15).</summary>
+    public const int Rounds = 15;
+
+    /// <summary>
+    /// The weights greedy selection gives the candidates (same rows, same folds): an array of shares that sums to 1.
+    /// The metric is the task's primary metric over all out-of-fold predictions at once.
+    /// </summary>
+    public static double[] Weights(MlTask task, IReadOnlyList<CrossValidated> candidates, int rounds = Rounds)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        if (task == MlTask.MulticlassClassification || candidates.Count == 0)
+        {
+            throw new ArgumentException("Ensemble selection takes binary or regression candidates.", nameof(candidates));
+        }
+
+        var rows = candidates[0].Predictions.Length;
+        var counts = new int[candidates.Count];
+        var sum = new double[rows];
+        var labels = candidates[0].Labels;
+        for (var round = 0; round < rounds; round++)
+        {
+            var (best, bestValue) = (-1, double.NegativeInfinity);
+            for (var c = 0; c < candidates.Count; c++)
+            {
+                var value = Score(task, labels, Average(sum, candidates[c].Predictions, round), null);
+                // Ties go to a model already chosen (fewer members for the same score), else to the first.
+                if (value > bestValue + 1e-12 || (best >= 0 && Math.Abs(value - bestValue) <= 1e-12 && counts[c] > counts[best]))
+                {
+                    (best, bestValue) = (c, value);
+                }
+            }
+
+            counts[best]++;
+            for (var i = 0; i < rows; i++)
+            {
+                sum[i] += candidates[best].Predictions[i];
+            }
+        }
+
+        return [.. counts.Select(c => (double)c / rounds)];
+    }
+
+    /// <summary>
+    /// The ensemble's cross-validation on the candidates' folds: each fold's metrics of the weighted average of the
+    /// candidates' out-of-fold predictions on it.
+    /// </summary>
+    public static Dictionary<string, MetricSummary> CrossValidation(MlTask task, IReadOnlyList<CrossValidated> candidates, IReadOnlyList<double> weights)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(weights);
+        var first = candidates[0];
+        var combined = new float[first.Predictions.Length];
+        for (var c = 0; c < candidates.Count; c++)
+        {
+            for (var i = 0; i < combined.Length; i++)
+            {
+                combined[i] += (float)(weights[c] * candidates[c].Predictions[i]);
+            }
+        }
+
+        var perFold = Enumerable.Range(0, first.Folds.Max() + 1)
+            .Select(k => Metrics(task, first.Labels, combined, i => first.Folds[i] == k))
+            .ToList();
+        return perFold[0].Keys.ToDictionary(metric => metric, metric => MetricSummary.Of([.. perFold.Select(f => f[metric])]));
+    }
+
+    /// <summary>
+    /// The ensemble's configuration: members with a weight above 0, the weights and members' hyperparameters listed in
+    /// <see cref="TrialConfiguration.Parameters"/> as <c>{i}.{trainer}.weight</c> and <c>{i}.{trainer}.{name}</c>.
+    /// </summary>
+    public static TrialConfiguration Configuration(IReadOnlyList<CrossValidated> candidates, IReadOnlyList<double> weights, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(weights);
+        var members = candidates.Select((c, i) => new EnsembleMember(c.Configuration, weights[i])).Where(m => m.Weight > 0).ToList();
+        var parameters = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        for (var i = 0; i < members.Count; i++)
+        {
+            var prefix = string.Create(CultureInfo.InvariantCulture, $"{i}.{members[i].Configuration.Trainer}.");
+            parameters[prefix + "weight"] = Math.Round(members[i].Weight, 6);
+            foreach (var (name, value) in members[i].Configuration.Parameters)
+            {
+                parameters[prefix + name] = value;
+            }
+        }
+
+        return new TrialConfiguration(Trainer, parameters, seed) { Members = members };
+    }
+
+    /// <summary>
+    /// The configuration a registered version was trained with, from its trainer and flat parameters: one trainer's, or
+    /// an ensemble's rebuilt from <c>{i}.{trainer}.weight</c> and <c>{i}.{trainer}.{name}</c> (see
+    /// <see cref="Configuration"/>).
+    /// </summary>
+    public static TrialConfiguration FromParameters(string trainer, IReadOnlyDictionary<string, double> parameters, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!string.Equals(trainer, Trainer, StringComparison.OrdinalIgnoreCase))
+        {
+            return new TrialConfiguration(trainer, parameters, seed);
+        }
+
+        var members = parameters
+            .Select(p => (Parts: p.Key.Split('.', 3), p.Value))
+            .Where(p => p.Parts.Length == 3 && int.TryParse(p.Parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            .GroupBy(p => (Index: int.Parse(p.Parts[0], CultureInfo.InvariantCulture), Trainer: p.Parts[1]))
+            .OrderBy(g => g.Key.Index)
+            .Select(g => new EnsembleMember(
+                new TrialConfiguration(g.Key.Trainer, g.Where(p => p.Parts[2] != "weight").ToDictionary(p => p.Parts[2], p => p.Value), seed),
+                g.Single(p => p.Parts[2] == "weight").Value))
+            .ToList();
+        return new TrialConfiguration(Trainer, parameters, seed) { Members = members };
+    }
+
+    /// <summary>Bigger is better: the primary metric, negated for the errors (none of the primaries today).</summary>
+    private static double Score(MlTask task, FeatureRowLabels labels, float[] predictions, Func<int, bool>? rows)
+    {
+        var primary = TrialRunner.PrimaryMetric(task);
+        var value = Metrics(task, labels, predictions, rows ?? (_ => true))[primary];
+        return TrialRunner.Goal(primary) == MetricGoal.Maximize ? value : -value;
+    }
+
+    private static float[] Average(double[] sum, float[] candidate, int count)
+    {
+        var average = new float[sum.Length];
+        for (var i = 0; i < sum.Length; i++)
+        {
+            average[i] = (float)((sum[i] + candidate[i]) / (count + 1));
+        }
+
+        return average;
+    }
+
+    private static Dictionary<string, double> Metrics(MlTask task, FeatureRowLabels labels, float[] predictions, Func<int, bool> rows)
+    {
+        var at = Enumerable.Range(0, predictions.Length).Where(rows).ToList();
+        return task == MlTask.BinaryClassification
+            ? Evaluation.Metrics.Binary([.. at.Select(i => labels.Positive[i])], [.. at.Select(i => predictions[i])], [.. at.Select(i => predictions[i] > 0.5f)])
+            : Evaluation.Metrics.Regression([.. at.Select(i => labels.Value[i])], [.. at.Select(i => predictions[i])]);
+    }
+}
+
+/// <summary>
+/// Fits a voting ensemble as one ML.NET model: each member's own pipeline (fitted on the same rows), its probability
+/// (binary) or score (regression) copied aside, then an expression that writes the weighted average into the columns a
+/// single model writes (<c>Probability</c> and <c>PredictedLabel</c>, or <c>Score</c>). The result saves and loads as
+/// any ML.NET model, so scoring, evaluation and the registry take it as they take one trainer's model.
+/// </summary>
+internal sealed class EnsembleEstimator(MLContext ml, FeaturizationPlan plan, IReadOnlyList<EnsembleMember> members) : IEstimator<ITransformer>
+{
+    public ITransformer Fit(IDataView input)
+    {
+        var binary = plan.Task == MlTask.BinaryClassification;
+        var parts = new List<ITransformer>();
+        var view = input;
+        var columns = new List<string>();
+        for (var i = 0; i < members.Count; i++)
+        {
+            var member = TrialRunner.Pipeline(ml, plan, members[i].Configuration).Fit(input);
+            view = member.Transform(view);
+            var column = string.Create(CultureInfo.InvariantCulture, $"Member{i}");
+            var copy = ml.Transforms.CopyColumns(column, binary ? "Probability" : "Score").Fit(view);
+            view = copy.Transform(view);
+            parts.AddRange([member, copy]);
+            columns.Add(column);
+        }
+
+        var average = string.Join(" + ", members.Select((m, i) => string.Create(CultureInfo.InvariantCulture, $"m{i} * {m.Weight:R}")));
+        var lambda = $"({string.Join(", ", columns.Select((_, i) => $"m{i}"))}) => {average}";
+        IEstimator<ITransformer> combine = ml.Transforms.Expression(binary ? "Probability" : "Score", lambda, [.. columns]);
+        if (binary)
+        {
+            combine = combine.Append(ml.Transforms.Expression("PredictedLabel", "p => p > 0.5", "Probability"));
+        }
+
+        parts.Add(combine.Fit(view));
+        return new TransformerChain<ITransformer>([.. parts]);
+    }
+
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
+        throw new NotSupportedException("An ensemble's schema is known once its members are fitted.");
+}

@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using Serverless.Pipeline.Data;
+using Serverless.Pipeline.Evaluation;
+using Serverless.Pipeline.Scoring;
+using Serverless.Pipeline.Tests.Data;
+using Serverless.Pipeline.Training;
+using Serverless.Testing;
+
+namespace Serverless.Pipeline.Tests.Training;
+
+/// <summary>Greedy ensemble selection on hand-computed examples, and an ensemble as one model that scores as the weighted average of its members.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class EnsembleTests(AzuriteFixture azurite)
+{
+    // Labels T, F, T, F. A ranks the first pair right and the second wrong (AUC 0.75), B the other way round (0.75);
+    // their average [0.55, 0.45, 0.6, 0.45] ranks every positive above every negative (AUC 1).
+    private static readonly FeatureRowLabels Binary = new([true, false, true, false], [0, 0, 0, 0]);
+    private static readonly CrossValidated A = new(Config("LightGbm"), Empty(), [0.9f, 0.8f, 0.3f, 0.1f], [0, 0, 1, 1], Binary);
+    private static readonly CrossValidated B = new(Config("Lbfgs"), Empty(), [0.2f, 0.1f, 0.9f, 0.8f], [0, 0, 1, 1], Binary);
+
+    [Fact]
+    public void Weights_TwoModelsEachRightWhereTheOtherIsWrong_BothChosen()
+    {
+        // Round 1: A and B tie at 0.75, the first is kept. Round 2: A+B (AUC 1) beats A+A (0.75). Round 3: 2A+B and
+        // A+2B both score 0.75 (worked out by hand in the comment of the test data), the first is kept.
+        Assert.Equal([0.5, 0.5], EnsembleSelection.Weights(MlTask.BinaryClassification, [A, B], rounds: 2));
+        Assert.Equal([2 / 3.0, 1 / 3.0], EnsembleSelection.Weights(MlTask.BinaryClassification, [A, B], rounds: 3));
+    }
+
+    [Fact]
+    public void Weights_OneModelBestAlone_OnlyIt()
+    {
+        var perfect = A with { Configuration = Config("FastTree"), Predictions = [0.9f, 0.1f, 0.8f, 0.2f] };
+
+        Assert.Equal([0.0, 1.0, 0.0], EnsembleSelection.Weights(MlTask.BinaryClassification, [A, perfect, B], rounds: 4));
+    }
+
+    [Fact]
+    public void CrossValidation_Regression_EachFoldOfTheWeightedAverage()
+    {
+        // Truth 1, 2, 3, 4 in folds 0, 0, 1, 1. A is 1 too high on rows 1 and 3, B 1 too low: alone, each fold's R² is
+        // 1 - SSE/SST = 1 - 1/0.5 = -1; averaged, every prediction is exact (R² 1).
+        var labels = new FeatureRowLabels([false, false, false, false], [1, 2, 3, 4]);
+        var a = new CrossValidated(Config("LightGbm"), Empty(), [2, 2, 4, 4], [0, 0, 1, 1], labels);
+        var b = new CrossValidated(Config("Sdca"), Empty(), [0, 2, 2, 4], [0, 0, 1, 1], labels);
+
+        var alone = EnsembleSelection.CrossValidation(MlTask.Regression, [a, b], [1, 0])["rSquared"];
+        var together = EnsembleSelection.CrossValidation(MlTask.Regression, [a, b], [0.5, 0.5])["rSquared"];
+
+        Assert.Equal([-1.0, -1.0], alone.Folds);
+        Assert.Equal([1.0, 1.0], together.Folds);
+        Assert.Equal(0.6, 1 - (2 / 5.0), 12);
+        Assert.Equal([0.5, 0.5], EnsembleSelection.Weights(MlTask.Regression, [a, b], rounds: 2));
+    }
+
+    [Fact]
+    public void Configuration_MembersWithWeightAndHyperparameters_SurvivesJson()
+    {
+        var ensemble = EnsembleSelection.Configuration([A, B, A with { Configuration = Config("FastTree") }], [0.75, 0.25, 0], seed: 3);
+
+        var back = JsonSerializer.Deserialize<TrialConfiguration>(JsonSerializer.Serialize(ensemble, PipelineJson.Indented), PipelineJson.Indented)!;
+
+        Assert.Equal((EnsembleSelection.Trainer, 3, 2), (back.Trainer, back.Seed, back.Members!.Count));
+        Assert.Equal(["LightGbm", "Lbfgs"], back.Members.Select(m => m.Configuration.Trainer));
+        Assert.Equal(0.75, back.Parameters["0.LightGbm.weight"]);
+        Assert.Equal(31, back.Parameters["0.LightGbm.numberOfLeaves"]);
+        var rebuilt = EnsembleSelection.FromParameters(ensemble.Trainer, ensemble.Parameters, seed: 3);
+        Assert.Equal(ensemble.Members!.Select(m => (m.Configuration.Trainer, m.Weight)), rebuilt.Members!.Select(m => (m.Configuration.Trainer, m.Weight)));
+        Assert.Equal(ensemble.Members![0].Configuration.Parameters, rebuilt.Members![0].Configuration.Parameters);
+        Assert.Null(EnsembleSelection.FromParameters("LightGbm", ensemble.Members![0].Configuration.Parameters, 3).Members);
+    }
+
+    /// <summary>Fitted, saved and loaded as one ML.NET model, an ensemble's probability is its members' weighted average.</summary>
+    [Fact]
+    public async Task Ensemble_ScoredAsOneModel_WeightedAverageOfItsMembers()
+    {
+        var training = SyntheticData.CustomersCsv(600, seed: 1, withLabel: true, badEvery: 0);
+        var ingestor = new DatasetIngestor(new BlobContainerClient(azurite.ConnectionString, $"en-{Guid.NewGuid():N}"[..24]), TimeProvider.System);
+        var snapshot = await ingestor.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(training)), "train.csv", new IngestOptions(Label: "churned"), CancellationToken.None);
+        var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "churned");
+        var trees = new TrialConfiguration("LightGbm", new Dictionary<string, double> { ["numberOfIterations"] = 30 });
+        var linear = new TrialConfiguration("Lbfgs", new Dictionary<string, double>());
+        var ensemble = new TrialConfiguration(EnsembleSelection.Trainer, new Dictionary<string, double>()) { Members = [new(trees, 0.25), new(linear, 0.75)] };
+        byte[] Fit(TrialConfiguration c) =>
+            new TrialRunner().Run(new MemoryStream(Encoding.UTF8.GetBytes(training)), snapshot, plan, c, validationFraction: 0, holdoutFraction: 0).Model;
+
+        var input = SyntheticData.CustomersCsv(200, seed: 2, withLabel: false, badEvery: 0);
+        var (treeP, linearP, ensembleP) = (Probabilities(Fit(trees), plan, input), Probabilities(Fit(linear), plan, input), Probabilities(Fit(ensemble), plan, input));
+
+        Assert.Equal(200, ensembleP.Count);
+        for (var i = 0; i < ensembleP.Count; i++)
+        {
+            Assert.Equal((0.25 * treeP[i]) + (0.75 * linearP[i]), ensembleP[i], tolerance: 1e-4);
+        }
+
+        Assert.Contains(ensembleP.Zip(treeP), p => Math.Abs(p.First - p.Second) > 0.01);
+        var metrics = TrialRunner.Evaluate(Fit(ensemble), plan, new MemoryStream(Encoding.UTF8.GetBytes(training)));
+        Assert.InRange(metrics["auc"], 0.5, 1);
+    }
+
+    private static List<double> Probabilities(byte[] model, FeaturizationPlan plan, string csv)
+    {
+        var lines = csv.Split('\n', 2);
+        var scorer = new BatchScorer(new MemoryStream(model), plan);
+        var predictions = new StringWriter();
+        scorer.Score(new MemoryStream(Encoding.UTF8.GetBytes(lines[1])), lines[0].TrimEnd('\r'), 2, null, predictions, new StringWriter());
+        return [.. predictions.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => double.Parse(l.Split(',')[3], CultureInfo.InvariantCulture))];
+    }
+
+    private static TrialConfiguration Config(string trainer) =>
+        new(trainer, trainer == "LightGbm" ? new Dictionary<string, double> { ["numberOfLeaves"] = 31 } : new Dictionary<string, double>());
+
+    private static Dictionary<string, MetricSummary> Empty() => [];
+}
