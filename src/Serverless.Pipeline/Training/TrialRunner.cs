@@ -289,7 +289,7 @@ public sealed class TrialRunner
         pipeline = pipeline.Append(ml.Transforms.Concatenate("Features", [.. parts]));
         if (normalize)
         {
-            pipeline = pipeline.Append(ml.Transforms.NormalizeMinMax("Features"));
+            pipeline = pipeline.Append(ml.Transforms.NormalizeMeanVariance("Features"));
         }
 
         return plan.Task == MlTask.MulticlassClassification
