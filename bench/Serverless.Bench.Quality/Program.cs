@@ -2,6 +2,8 @@
 // bench/quality/prepare.py writes. Per split, as a user would: PUT the train split into the datasets container, POST a
 // training run naming only the dataset and the label, wait for it, then test the registered version once on the test
 // split. Also LightGBM with its defaults through ML.NET, fitted on the whole train split: the same-library baseline.
+// QUALITY_REQUEST, when set, is JSON merged into every request (for example {"sweep":{"maxTrials":16}}): a way to try
+// settings other than the defaults; the figures in docs/BENCHMARKS.md are without it.
 // Run through bench/quality/run.sh.
 //   dotnet run -c Release --project bench/Serverless.Bench.Quality -- DATA_DIR [NAME ...]
 using System.Globalization;
@@ -78,7 +80,16 @@ static async Task<(int Version, double Seconds, string Trainer)> TrainAsync(Http
         (await http.PutAsync($"api/datasets/{model}.csv", content)).EnsureSuccessStatusCode();
     }
 
-    using var started = await http.PostAsJsonAsync($"api/models/{model}/train", new { dataset = $"{model}.csv", label });
+    var request = new System.Text.Json.Nodes.JsonObject { ["dataset"] = $"{model}.csv", ["label"] = label };
+    if (Environment.GetEnvironmentVariable("QUALITY_REQUEST") is { Length: > 0 } extra)
+    {
+        foreach (var (key, value) in System.Text.Json.Nodes.JsonNode.Parse(extra)!.AsObject())
+        {
+            request[key] = value?.DeepClone();
+        }
+    }
+
+    using var started = await http.PostAsJsonAsync($"api/models/{model}/train", request);
     var runId = (await started.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
     var run = await durable.WaitForInstanceCompletionAsync(runId, getInputsAndOutputs: true).WaitAsync(TimeSpan.FromMinutes(30));
     if (run.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
