@@ -59,7 +59,7 @@ public sealed class TrainModelOrchestratorTests
     }
 
     [Fact]
-    public async Task TrainModel_TruncationPolicy_StopsTheWorstAfterStepOneAndSendsTheBestThreeToCrossValidation()
+    public async Task TrainModel_TruncationPolicy_StopsTheWorstAfterStepOneAndSendsTheBestFiveToCrossValidation()
     {
         _context.Setup(c => c.GetInput<TrainingRequest>()).Returns(new TrainingRequest(
             "churn", "churn.csv", "churned",
@@ -76,7 +76,7 @@ public sealed class TrainModelOrchestratorTests
         Assert.All(_trials.Where(t => t.Step == 1), t => Assert.Equal(2, t.Steps));
         Assert.Equal((6, 1, 0), (result.Trials, result.TrialsStopped, result.TrialsFailed));
         var byIndex = _trials.Where(t => t.Step == 2).ToDictionary(t => t.Index, t => t.Configuration);
-        Assert.Equal([byIndex[5], byIndex[4], byIndex[3]], _evaluated!.Candidates);
+        Assert.Equal([byIndex[5], byIndex[4], byIndex[3], byIndex[2], byIndex[1]], _evaluated!.Candidates);
         Assert.Equal(byIndex[4], result.Chosen);
         Assert.Equal(6, _evaluated.Trials.Count);
         Assert.True(_evaluated.Trials.Single(t => t.Index == 0).Stopped);
@@ -85,12 +85,12 @@ public sealed class TrainModelOrchestratorTests
         Assert.True(result.Promoted);
     }
 
-    /// <summary>The best three go to cross-validation with the best trial of each other trainer, for the ensemble to combine.</summary>
+    /// <summary>The best five go to cross-validation with the best trial of each other trainer, for the ensemble to combine.</summary>
     [Fact]
-    public async Task TrainModel_TopThreeOfOneTrainer_BestOfTheOtherTrainerJoinsTheCandidates()
+    public async Task TrainModel_TopFiveOfOneTrainer_BestOfTheOtherTrainerJoinsTheCandidates()
     {
         _context.Setup(c => c.GetInput<TrainingRequest>()).Returns(new TrainingRequest(
-            "churn", "churn.csv", "churned", Sweep: new SweepSpec(Trainers: ["LightGbm", "Lbfgs"], MaxTrials: 8), MaxConcurrentTrials: 4));
+            "churn", "churn.csv", "churned", Sweep: new SweepSpec(Trainers: ["LightGbm", "Lbfgs"], MaxTrials: 12), MaxConcurrentTrials: 4));
         _context.Setup(c => c.CallActivityAsync<TrialOutcome>(nameof(TrainingActivities.RunTrial), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Callback<TaskName, object?, TaskOptions?>((_, input, _) => _trials.Add((TrialInput)input!))
             .ReturnsAsync((TaskName _, object? input, TaskOptions? _) =>
@@ -104,7 +104,7 @@ public sealed class TrainModelOrchestratorTests
         await TrainModelOrchestrator.TrainModel(_context.Object);
 
         var byIndex = _trials.ToDictionary(t => t.Index, t => t.Configuration);
-        Assert.Equal([byIndex[7], byIndex[5], byIndex[3], byIndex[6]], _evaluated!.Candidates);
+        Assert.Equal([byIndex[11], byIndex[9], byIndex[7], byIndex[5], byIndex[3], byIndex[10]], _evaluated!.Candidates);
     }
 
     [Fact]

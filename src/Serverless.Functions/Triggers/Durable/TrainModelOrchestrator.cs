@@ -10,9 +10,10 @@ namespace Serverless.Functions.Triggers.Durable;
 /// <summary>
 /// A training run: ingest (validate, profile, snapshot) → sweep (trials fanned out as activities, a batch of
 /// <c>maxConcurrentTrials</c> at a time, with early termination between steps, within the request's
-/// <see cref="TrainingLimits"/>: the sweep's budget and each trial's) → evaluate (the best three trials
-/// compared by cross-validation; the winner's importance, report, refit) → register → promote it if it beats the
-/// current holder of the alias (by the margin, and after a person approves it when the request asks for approval). Only references travel: snapshot ids, blob names, configurations and metrics. The instance id is the
+/// <see cref="TrainingLimits"/>: the sweep's budget and each trial's) → evaluate (the best trials and their voting
+/// ensemble compared by cross-validation; the winner's importance, report, refit) → register → promote it if it beats
+/// the current holder of the alias (by the margin, and after a person approves it when the request asks for
+/// approval). Only references travel: snapshot ids, blob names, configurations and metrics. The instance id is the
 /// run id. Progress is the custom status; a failure ends the run Failed with the stage and the error.
 /// </summary>
 public static class TrainModelOrchestrator
@@ -24,6 +25,13 @@ public static class TrainModelOrchestrator
     /// has models that err differently to combine.
     /// </summary>
     public const int CandidatesCompared = 3;
+
+    /// <summary>
+    /// For binary and regression tasks, the best trials by validation that go to cross-validation and feed the voting
+    /// ensemble: more models to choose from than <see cref="CandidatesCompared"/> (a larger library is what greedy
+    /// selection gains from), at about one more trial's cost per extra candidate, shared out over the cores.
+    /// </summary>
+    public const int EnsembleCandidates = 5;
 
     /// <summary>Storage hiccups are retried; bad data and bad arguments fail at once (the same input fails the same way).</summary>
     private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(3, TimeSpan.FromSeconds(5), backoffCoefficient: 2)
@@ -63,8 +71,8 @@ public static class TrainModelOrchestrator
             }
 
             var ranked = (snapshot.Goal == MetricGoal.Maximize ? finished.OrderByDescending(t => t.Outcome.Value) : finished.OrderBy(t => t.Outcome.Value)).ToList();
-            var top = ranked.Take(CandidatesCompared).ToList();
-            var others = snapshot.Task == MlTask.MulticlassClassification ? [] : ranked.Skip(CandidatesCompared)
+            var top = ranked.Take(snapshot.Task == MlTask.MulticlassClassification ? CandidatesCompared : EnsembleCandidates).ToList();
+            var others = snapshot.Task == MlTask.MulticlassClassification ? [] : ranked.Skip(top.Count)
                 .DistinctBy(t => t.Outcome.Trainer, StringComparer.OrdinalIgnoreCase)
                 .Where(t => !top.Any(c => string.Equals(c.Outcome.Trainer, t.Outcome.Trainer, StringComparison.OrdinalIgnoreCase)));
             var candidates = top.Concat(others).Select(t => new TrialConfiguration(t.Outcome.Trainer, t.Outcome.Parameters, spec.Seed)).ToList();
