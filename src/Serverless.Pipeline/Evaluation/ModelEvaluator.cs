@@ -150,7 +150,7 @@ public sealed class ModelEvaluator
 
     /// <summary>
     /// As <see cref="CrossValidate(Stream, FeaturizationPlan, TrialConfiguration, int)"/>, with each row's out-of-fold
-    /// prediction (binary and regression; what <see cref="EnsembleSelection"/> combines).
+    /// prediction (what <see cref="EnsembleSelection"/> combines).
     /// </summary>
     public CrossValidated CrossValidateWithPredictions(Stream data, FeaturizationPlan plan, TrialConfiguration configuration, int folds = 5)
     {
@@ -159,9 +159,12 @@ public sealed class ModelEvaluator
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentOutOfRangeException.ThrowIfLessThan(folds, 2);
         var (work, _) = TrialRunner.WithoutHoldout(TrialRunner.ReadRows(data, plan).Rows, plan.Task, configuration.Seed, TrialRunner.HoldoutFraction);
-        var (predictions, fold) = (new float[work.Count], new int[work.Count]);
+        var classes = plan.Classes.ToList();
+        var width = plan.Task == MlTask.MulticlassClassification ? classes.Count : 1;
+        var (predictions, fold) = (new float[work.Count * width], new int[work.Count]);
         var perFold = TrialRunner.CrossValidate(new MLContext(seed: configuration.Seed), plan, configuration, FeatureRowBuilder.Schema(plan), work, folds, predictions, fold);
-        var labels = new FeatureRowLabels([.. work.Select(r => r.Positive)], [.. work.Select(r => r.Value)]);
+        var labels = new FeatureRowLabels(
+            [.. work.Select(r => r.Positive)], [.. work.Select(r => r.Value)], width > 1 ? [.. work.Select(r => classes.IndexOf(r.LabelText))] : null);
         return new CrossValidated(configuration, Summaries(perFold), predictions, fold, labels);
     }
 

@@ -56,7 +56,7 @@ public sealed class BatchScorer
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(plan);
-        _model = _ml.Model.Load(model, out _);
+        _model = ModelArtifact.Load(_ml, model, plan);
         _plan = plan;
         _schema = FeatureRowBuilder.Schema(plan);
         _vector = compile ? VectorModel.TryCreate(_ml, _model, plan) : null;

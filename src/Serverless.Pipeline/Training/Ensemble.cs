@@ -10,21 +10,25 @@ public sealed record EnsembleMember(TrialConfiguration Configuration, double Wei
 
 /// <summary>
 /// A configuration's cross-validation with its out-of-fold predictions: for each row of the rows cross-validated, the
-/// probability of the positive class (binary) or the predicted value (regression) from the model that did not train on
-/// it, and the fold it was in.
+/// probability of the positive class (binary), the predicted value (regression) or the probability of each class in
+/// the plan's order (multiclass: <see cref="Width"/> values a row) from the model that did not train on it, and the
+/// fold it was in.
 /// </summary>
 public sealed record CrossValidated(
-    TrialConfiguration Configuration, IReadOnlyDictionary<string, MetricSummary> Metrics, float[] Predictions, int[] Folds, FeatureRowLabels Labels);
+    TrialConfiguration Configuration, IReadOnlyDictionary<string, MetricSummary> Metrics, float[] Predictions, int[] Folds, FeatureRowLabels Labels)
+{
+    /// <summary>Values a row: 1, or the number of classes.</summary>
+    public int Width => Folds.Length == 0 ? 1 : Predictions.Length / Folds.Length;
+}
 
-/// <summary>The labels of cross-validated rows, as the metrics read them.</summary>
-public sealed record FeatureRowLabels(bool[] Positive, float[] Value);
+/// <summary>The labels of cross-validated rows, as the metrics read them (<paramref name="Class"/>: multiclass, the index in the plan's classes).</summary>
+public sealed record FeatureRowLabels(bool[] Positive, float[] Value, int[]? Class = null);
 
 /// <summary>
 /// The voting ensemble of Azure ML's automated ML and of Caruana et al. (2004), "Ensemble selection from libraries of
 /// models": starting from the best model, repeatedly add (with replacement) the model whose addition makes the
 /// average of the out-of-fold predictions best, for a fixed number of rounds; a model's weight is the share of rounds
-/// that picked it. Binary classifiers average probabilities (soft voting), regressors predictions. Multiclass models
-/// are not combined yet.
+/// that picked it. Classifiers average probabilities (soft voting), regressors predictions.
 /// </summary>
 public static class EnsembleSelection
 {
@@ -41,12 +45,13 @@ public static class EnsembleSelection
     public static double[] Weights(MlTask task, IReadOnlyList<CrossValidated> candidates, int rounds = Rounds)
     {
         ArgumentNullException.ThrowIfNull(candidates);
-        if (task == MlTask.MulticlassClassification || candidates.Count == 0)
+        if (candidates.Count == 0)
         {
-            throw new ArgumentException("Ensemble selection takes binary or regression candidates.", nameof(candidates));
+            throw new ArgumentException("Ensemble selection needs candidates.", nameof(candidates));
         }
 
         var rows = candidates[0].Predictions.Length;
+        var width = candidates[0].Width;
         var counts = new int[candidates.Count];
         var sum = new double[rows];
         var labels = candidates[0].Labels;
@@ -55,7 +60,7 @@ public static class EnsembleSelection
             var (best, bestValue) = (-1, double.NegativeInfinity);
             for (var c = 0; c < candidates.Count; c++)
             {
-                var value = Score(task, labels, Average(sum, candidates[c].Predictions, round), null);
+                var value = Score(task, labels, Average(sum, candidates[c].Predictions, round), width);
                 // Ties go to a model already chosen (fewer members for the same score), else to the first.
                 if (value > bestValue + 1e-12 || (best >= 0 && Math.Abs(value - bestValue) <= 1e-12 && counts[c] > counts[best]))
                 {
@@ -92,7 +97,7 @@ public static class EnsembleSelection
         }
 
         var perFold = Enumerable.Range(0, first.Folds.Max() + 1)
-            .Select(k => Metrics(task, first.Labels, combined, i => first.Folds[i] == k))
+            .Select(k => Metrics(task, first.Labels, combined, first.Width, i => first.Folds[i] == k))
             .ToList();
         return perFold[0].Keys.ToDictionary(metric => metric, metric => MetricSummary.Of([.. perFold.Select(f => f[metric])]));
     }
@@ -146,12 +151,19 @@ public static class EnsembleSelection
     }
 
     /// <summary>Bigger is better: the primary metric, negated for the errors (none of the primaries today).</summary>
-    private static double Score(MlTask task, FeatureRowLabels labels, float[] predictions, Func<int, bool>? rows)
+    private static double Score(MlTask task, FeatureRowLabels labels, float[] predictions, int width)
     {
-        var primary = TrialRunner.PrimaryMetric(task);
-        var value = Metrics(task, labels, predictions, rows ?? (_ => true))[primary];
-        return TrialRunner.Goal(primary) == MetricGoal.Maximize ? value : -value;
+        var metric = SelectionMetric(task);
+        var value = Metrics(task, labels, predictions, width, _ => true)[metric];
+        return TrialRunner.Goal(metric) == MetricGoal.Maximize ? value : -value;
     }
+
+    /// <summary>
+    /// What greedy selection optimizes: the primary metric, except for multiclass, where macro accuracy (of the
+    /// argmax) moves in steps and would pick weights that fit the out-of-fold rows by chance; the log-loss of the
+    /// averaged probabilities is smooth.
+    /// </summary>
+    private static string SelectionMetric(MlTask task) => task == MlTask.MulticlassClassification ? "logLoss" : TrialRunner.PrimaryMetric(task);
 
     private static float[] Average(double[] sum, float[] candidate, int count)
     {
@@ -164,25 +176,39 @@ public static class EnsembleSelection
         return average;
     }
 
-    private static Dictionary<string, double> Metrics(MlTask task, FeatureRowLabels labels, float[] predictions, Func<int, bool> rows)
+    private static Dictionary<string, double> Metrics(MlTask task, FeatureRowLabels labels, float[] predictions, int width, Func<int, bool> rows)
     {
-        var at = Enumerable.Range(0, predictions.Length).Where(rows).ToList();
-        return task == MlTask.BinaryClassification
-            ? Evaluation.Metrics.Binary([.. at.Select(i => labels.Positive[i])], [.. at.Select(i => predictions[i])], [.. at.Select(i => predictions[i] > 0.5f)])
-            : Evaluation.Metrics.Regression([.. at.Select(i => labels.Value[i])], [.. at.Select(i => predictions[i])]);
+        var at = Enumerable.Range(0, predictions.Length / width).Where(rows).ToList();
+        return task switch
+        {
+            MlTask.BinaryClassification =>
+                Evaluation.Metrics.Binary([.. at.Select(i => labels.Positive[i])], [.. at.Select(i => predictions[i])], [.. at.Select(i => predictions[i] > 0.5f)]),
+            MlTask.MulticlassClassification =>
+                Evaluation.Metrics.Multiclass([.. at.Select(i => labels.Class![i])], [.. at.Select(i => predictions.AsSpan(i * width, width).ToArray())]),
+            _ => Evaluation.Metrics.Regression([.. at.Select(i => labels.Value[i])], [.. at.Select(i => predictions[i])]),
+        };
     }
 }
 
 /// <summary>
-/// Fits a voting ensemble as one ML.NET model: each member's own pipeline (fitted on the same rows), its probability
+/// Fits a voting ensemble as one model. Binary and regression: one ML.NET model, each member's own pipeline (fitted on the same rows), its probability
 /// (binary) or score (regression) copied aside, then an expression that writes the weighted average into the columns a
 /// single model writes (<c>Probability</c> and <c>PredictedLabel</c>, or <c>Score</c>). The result saves and loads as
-/// any ML.NET model, so scoring, evaluation and the registry take it as they take one trainer's model.
+/// any ML.NET model, so scoring, evaluation and the registry take it as they take one trainer's model. Multiclass: a
+/// <see cref="MulticlassEnsemble"/> (ML.NET's expressions combine scalars only), saved by <see cref="ModelArtifact"/>.
 /// </summary>
 internal sealed class EnsembleEstimator(MLContext ml, FeaturizationPlan plan, IReadOnlyList<EnsembleMember> members) : IEstimator<ITransformer>
 {
     public ITransformer Fit(IDataView input)
     {
+        if (plan.Task == MlTask.MulticlassClassification)
+        {
+            // Members train on one core each, so they are fitted side by side, each in a context of its own seed.
+            var fitted = members.AsParallel().AsOrdered()
+                .Select(m => TrialRunner.Pipeline(new MLContext(m.Configuration.Seed), plan, m.Configuration).Fit(input)).ToList();
+            return new MulticlassEnsemble(ml, fitted, [.. members.Select(m => m.Weight)], input);
+        }
+
         var binary = plan.Task == MlTask.BinaryClassification;
         var parts = new List<ITransformer>();
         var view = input;

@@ -136,9 +136,7 @@ public sealed class TrialRunner
 
         var trainView = ml.Data.LoadFromEnumerable(train, schema);
         model ??= Pipeline(ml, plan, configuration).Fit(trainView);
-        using var artifact = new MemoryStream();
-        ml.Model.Save(model, trainView.Schema, artifact);
-        var bytes = artifact.ToArray();
+        var bytes = ModelArtifact.Save(ml, model, trainView.Schema);
         var primary = PrimaryMetric(plan.Task);
         return new TrialResult(configuration, plan.Task, metrics, primary, metrics.GetValueOrDefault(primary, double.NaN), train.Count, validationRows, bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)), clock.Elapsed, folds);
     }
@@ -197,18 +195,55 @@ public sealed class TrialRunner
             perFold.Add(Evaluate(plan.Task, scored));
             if (outOfFold is { } into)
             {
-                var values = scored.GetColumn<float>(plan.Task == MlTask.BinaryClassification ? "Probability" : "Score").GetEnumerator();
-                for (var i = 0; i < rows.Count; i++)
-                {
-                    if (fold[i] == k && values.MoveNext())
-                    {
-                        into.Predictions[i] = values.Current;
-                    }
-                }
+                OutOfFold(plan, scored, fold, k, into.Predictions);
             }
         }
 
         return perFold;
+    }
+
+    /// <summary>
+    /// Writes the predictions of fold <paramref name="k"/>'s rows: the positive class's probability, the value, or each
+    /// class's probability at the class's index in the plan (a fold's model numbers classes in the order it met them).
+    /// </summary>
+    private static void OutOfFold(FeaturizationPlan plan, IDataView scored, int[] fold, int k, float[] predictions)
+    {
+        if (plan.Task != MlTask.MulticlassClassification)
+        {
+            using var values = scored.GetColumn<float>(plan.Task == MlTask.BinaryClassification ? "Probability" : "Score").GetEnumerator();
+            for (var i = 0; i < fold.Length; i++)
+            {
+                if (fold[i] == k && values.MoveNext())
+                {
+                    predictions[i] = values.Current;
+                }
+            }
+
+            return;
+        }
+
+        var keys = default(VBuffer<ReadOnlyMemory<char>>);
+        scored.Schema["Label"].GetKeyValues(ref keys);
+        var classes = plan.Classes.ToList();
+        int[] slot = [.. keys.DenseValues().Select(key => classes.IndexOf(key.ToString()))];
+        var width = plan.Classes.Count;
+        using var scores = scored.GetColumn<VBuffer<float>>("Score").GetEnumerator();
+        for (var i = 0; i < fold.Length; i++)
+        {
+            if (fold[i] == k && scores.MoveNext())
+            {
+                var j = 0;
+                foreach (var value in scores.Current.DenseValues())
+                {
+                    if (j < slot.Length && slot[j] >= 0)
+                    {
+                        predictions[(i * width) + slot[j]] = value;
+                    }
+
+                    j++;
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -238,7 +273,7 @@ public sealed class TrialRunner
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(plan);
         var ml = new MLContext(seed: 1);
-        var loaded = ml.Model.Load(new MemoryStream(model), out _);
+        var loaded = ModelArtifact.Load(ml, new MemoryStream(model), plan);
         var view = ml.Data.LoadFromEnumerable(ReadRows(data, plan).Rows, FeatureRowBuilder.Schema(plan));
         return Evaluate(plan.Task, loaded.Transform(view));
     }

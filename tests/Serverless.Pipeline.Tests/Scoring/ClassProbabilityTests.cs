@@ -16,6 +16,7 @@ public sealed class ClassProbabilityTests(AzuriteFixture azurite)
     [Theory]
     [InlineData("LightGbm")]
     [InlineData("Lbfgs")]
+    [InlineData(EnsembleSelection.Trainer)]
     public async Task Multiclass_OneColumnPerClass_SumToOne_ArgmaxIsThePrediction(string trainer)
     {
         // Classes that need escaping in a header, first seen in an order that is not their sorted order.
@@ -62,7 +63,14 @@ public sealed class ClassProbabilityTests(AzuriteFixture azurite)
         var ingestor = new DatasetIngestor(new BlobContainerClient(azurite.ConnectionString, $"cp-{Guid.NewGuid():N}"[..24]), TimeProvider.System);
         var snapshot = await ingestor.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(csv)), "train.csv", new IngestOptions(Label: label), CancellationToken.None);
         var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, label, positiveClass: positiveClass);
-        var trial = new TrialRunner().Run(new MemoryStream(Encoding.UTF8.GetBytes(csv)), snapshot, plan, new TrialConfiguration(trainer, trainer == "LightGbm" ? new Dictionary<string, double> { ["numberOfIterations"] = 30 } : []));
+        var trees = new TrialConfiguration("LightGbm", new Dictionary<string, double> { ["numberOfIterations"] = 30 });
+        var configuration = trainer switch
+        {
+            "LightGbm" => trees,
+            EnsembleSelection.Trainer => new TrialConfiguration(trainer, new Dictionary<string, double>()) { Members = [new(trees, 0.4), new(new("Lbfgs", new Dictionary<string, double>()), 0.6)] },
+            _ => new TrialConfiguration(trainer, new Dictionary<string, double>()),
+        };
+        var trial = new TrialRunner().Run(new MemoryStream(Encoding.UTF8.GetBytes(csv)), snapshot, plan, configuration);
         return (new BatchScorer(new MemoryStream(trial.Model), plan), plan);
     }
 

@@ -39,6 +39,24 @@ public sealed class EnsembleTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public void Weights_Multiclass_AveragedClassProbabilities()
+    {
+        // Classes 0, 1, 2, 2. A gets rows 0 and 1 right and 2 and 3 wrong; B the other way round. Selection goes by
+        // log-loss: A's is -(ln .8 + ln .8 + ln .3 + ln .3) / 4 = 0.7135, B's -(ln .4 + ln .4 + ln .8 + ln .8) / 4 =
+        // 0.5697, so B is first; then A + B, row by row [.6 .3 .1], [.3 .6 .1], [.25 .2 .55], [.2 .25 .55], has
+        // -(2 ln .6 + 2 ln .55) / 4 = 0.5543, below B + B's 0.5697, so A is second. The average gets every row right.
+        var labels = new FeatureRowLabels([false, false, false, false], [0, 0, 0, 0], [0, 1, 2, 2]);
+        var a = new CrossValidated(Config("LightGbm"), Empty(), [.8f, .1f, .1f, .1f, .8f, .1f, .4f, .3f, .3f, .3f, .4f, .3f], [0, 0, 1, 1], labels);
+        var b = new CrossValidated(Config("Lbfgs"), Empty(), [.4f, .5f, .1f, .5f, .4f, .1f, .1f, .1f, .8f, .1f, .1f, .8f], [0, 0, 1, 1], labels);
+
+        Assert.Equal(3, a.Width);
+        Assert.Equal([0.5, 0.5], EnsembleSelection.Weights(MlTask.MulticlassClassification, [a, b], rounds: 2));
+        var alone = EnsembleSelection.CrossValidation(MlTask.MulticlassClassification, [a, b], [1, 0]);
+        Assert.Equal([1.0, 1.0], EnsembleSelection.CrossValidation(MlTask.MulticlassClassification, [a, b], [0.5, 0.5])["macroAccuracy"].Folds);
+        Assert.Equal([1.0, 0.0], alone["macroAccuracy"].Folds);
+    }
+
+    [Fact]
     public void CrossValidation_Regression_EachFoldOfTheWeightedAverage()
     {
         // Truth 1, 2, 3, 4 in folds 0, 0, 1, 1. A is 1 too high on rows 1 and 3, B 1 too low: alone, each fold's R² is
@@ -101,13 +119,47 @@ public sealed class EnsembleTests(AzuriteFixture azurite)
         Assert.InRange(metrics["auc"], 0.5, 1);
     }
 
-    private static List<double> Probabilities(byte[] model, FeaturizationPlan plan, string csv)
+    /// <summary>A multiclass ensemble, saved member by member and loaded for scoring, averages its members' class probabilities.</summary>
+    [Fact]
+    public async Task MulticlassEnsemble_SavedLoadedAndScored_WeightedAverageOfItsMembers()
+    {
+        var training = SyntheticData.MulticlassCsv(300);
+        var ingestor = new DatasetIngestor(new BlobContainerClient(azurite.ConnectionString, $"em-{Guid.NewGuid():N}"[..24]), TimeProvider.System);
+        var snapshot = await ingestor.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(training)), "train.csv", new IngestOptions(Label: "species"), CancellationToken.None);
+        var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "species");
+        var trees = new TrialConfiguration("LightGbm", new Dictionary<string, double> { ["numberOfIterations"] = 20 });
+        var linear = new TrialConfiguration("Lbfgs", new Dictionary<string, double>());
+        var ensemble = new TrialConfiguration(EnsembleSelection.Trainer, new Dictionary<string, double>()) { Members = [new(trees, 0.3), new(linear, 0.7)] };
+        byte[] Fit(TrialConfiguration c) =>
+            new TrialRunner().Run(new MemoryStream(Encoding.UTF8.GetBytes(training)), snapshot, plan, c, validationFraction: 0, holdoutFraction: 0).Model;
+
+        const string input = "x1,x2\n1,0\n4,0\n2,4\n2.5,2\n";
+        var (treeP, linearP, ensembleP) = (Rows(Fit(trees), plan, input), Rows(Fit(linear), plan, input), Rows(Fit(ensemble), plan, input));
+
+        Assert.Equal(4, ensembleP.Count);
+        for (var i = 0; i < ensembleP.Count; i++)
+        {
+            for (var k = 0; k < plan.Classes.Count; k++)
+            {
+                Assert.Equal((0.3 * treeP[i][k]) + (0.7 * linearP[i][k]), ensembleP[i][k], tolerance: 1e-4);
+            }
+        }
+
+        var metrics = TrialRunner.Evaluate(Fit(ensemble), plan, new MemoryStream(Encoding.UTF8.GetBytes(training)));
+        Assert.InRange(metrics["macroAccuracy"], 0.5, 1);
+    }
+
+    private static List<double> Probabilities(byte[] model, FeaturizationPlan plan, string csv) => [.. Rows(model, plan, csv).Select(r => r[^1])];
+
+    /// <summary>Each scored row's probability columns.</summary>
+    private static List<double[]> Rows(byte[] model, FeaturizationPlan plan, string csv)
     {
         var lines = csv.Split('\n', 2);
         var scorer = new BatchScorer(new MemoryStream(model), plan);
         var predictions = new StringWriter();
         scorer.Score(new MemoryStream(Encoding.UTF8.GetBytes(lines[1])), lines[0].TrimEnd('\r'), 2, null, predictions, new StringWriter());
-        return [.. predictions.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => double.Parse(l.Split(',')[3], CultureInfo.InvariantCulture))];
+        return [.. predictions.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(',')[3..].Select(c => double.Parse(c, CultureInfo.InvariantCulture)).ToArray())];
     }
 
     private static TrialConfiguration Config(string trainer) =>

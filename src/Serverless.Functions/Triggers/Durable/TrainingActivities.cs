@@ -126,8 +126,10 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
         }
 
         var (chosen, crossValidation) = Choose(input, plan, rows, primary, sign);
-        var evaluation = evaluator.Evaluate(new MemoryStream(rows), plan, chosen, input.Folds, crossValidation: crossValidation);
+        // Two independent fits (the holdout's and the refit on every row): one core each.
+        var evaluating = Task.Run(() => evaluator.Evaluate(new MemoryStream(rows), plan, chosen, input.Folds, crossValidation: crossValidation), cancellationToken);
         var refit = runner.Run(new MemoryStream(rows), snapshot, plan, chosen, validationFraction: 0, holdoutFraction: 0);
+        var evaluation = await evaluating;
 
         var prefix = $"{input.RunId}/";
         await store.RunOutputs.GetBlobClient(prefix + "model.zip").UploadAsync(BinaryData.FromBytes(refit.Model), overwrite: true, cancellationToken);
@@ -156,18 +158,14 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
 
     /// <summary>
     /// The candidates cross-validated on the same folds (on every core: each trainer runs on one), the best of them,
-    /// and, for binary and regression tasks, the voting ensemble greedy selection builds from their out-of-fold
-    /// predictions (<see cref="EnsembleSelection"/>): it is chosen when it has two members or more and its
+    /// and the voting ensemble greedy selection builds from their out-of-fold predictions (<see cref="EnsembleSelection"/>): it is chosen when it has two members or more and its
     /// cross-validated primary metric beats the best single candidate's.
     /// </summary>
     private (TrialConfiguration Chosen, IReadOnlyDictionary<string, MetricSummary> CrossValidation) Choose(
         EvaluateInput input, FeaturizationPlan plan, byte[] rows, string primary, int sign)
     {
-        var combinable = plan.Task != MlTask.MulticlassClassification;
         var results = input.Candidates.AsParallel().AsOrdered().WithDegreeOfParallelism(Environment.ProcessorCount)
-            .Select(candidate => combinable
-                ? evaluator.CrossValidateWithPredictions(new MemoryStream(rows), plan, candidate, input.Folds)
-                : new CrossValidated(candidate, evaluator.CrossValidate(new MemoryStream(rows), plan, candidate, input.Folds), [], [], new([], [])))
+            .Select(candidate => evaluator.CrossValidateWithPredictions(new MemoryStream(rows), plan, candidate, input.Folds))
             .ToList();
         foreach (var result in results)
         {
@@ -175,7 +173,8 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
         }
 
         var best = results.MaxBy(r => sign * r.Metrics[primary].Mean)!;
-        if (!combinable || results.Count < 2)
+        // A class the plan does not list (beyond its 100 most frequent) has no slot to average.
+        if (results.Count < 2 || results[0].Labels.Class?.Any(c => c < 0) == true)
         {
             return (best.Configuration, best.Metrics);
         }
