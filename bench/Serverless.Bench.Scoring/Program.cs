@@ -1,5 +1,6 @@
 // Batch scoring, CSV in -> CSV out, with a 20-column model (15 numeric, 5 categorical) trained with LightGBM (the
-// goal's subject), then the same with an L-BFGS logistic regression (the pipeline's cost when the model is cheap).
+// goal's subject), then the same with an L-BFGS logistic regression (the pipeline's cost when the model is cheap),
+// then their voting ensemble (half each: what an ensemble costs, scored through ML.NET's engine).
 //   dotnet run -c Release --project bench/Serverless.Bench.Scoring -- [rows]
 // Reports rows/s on one core and on all of this machine's cores (the scoring pipeline's workers), and the process's
 // peak working set, which includes the runtime and ML.NET themselves.
@@ -40,12 +41,14 @@ try
     var size = new FileInfo(inputPath).Length;
 
     // The tree model is the goal's subject; the linear one shows what the pipeline costs when the model is cheap.
-    foreach (var trainer in new[] { "LightGbm", "Lbfgs" })
+    foreach (var trainer in new[] { "LightGbm", "Lbfgs", EnsembleSelection.Trainer })
     {
     TrialResult trained;
     await using (var train = File.OpenRead(trainPath))
     {
-        trained = new TrialRunner().Run(train, snapshot, plan, new TrialConfiguration(trainer, new Dictionary<string, double>()));
+        var members = new EnsembleMember[] { new(new("LightGbm", new Dictionary<string, double>()), 0.5), new(new("Lbfgs", new Dictionary<string, double>()), 0.5) };
+        var configuration = new TrialConfiguration(trainer, new Dictionary<string, double>()) { Members = trainer == EnsembleSelection.Trainer ? members : null };
+        trained = new TrialRunner().Run(train, snapshot, plan, configuration);
     }
 
     Console.WriteLine($"Model: {trainer}, {plan.Numeric.Count} numeric + {plan.Categorical.Count} categorical columns, AUC {trained.Metrics["auc"]:0.000}. Input: {rows:N0} rows, {size / 1048576.0:0} MiB.");
