@@ -31,8 +31,23 @@ internal static class Report
             var info = row.Info;
             var metric = info.GetProperty("metric").GetString() switch { "auc" => "AUC", "macroAccuracy" => "macro accuracy", _ => "R²" };
             var splits = row.Splits.Count > 1 ? $" ({row.Splits.Count} splits)" : string.Empty;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {row.Name}{splits} | {info.GetProperty("rows").GetInt32():N0} × {info.GetProperty("features").GetInt32()} ({info.GetProperty("categorical").GetInt32()}, {info.GetProperty("missing").GetInt32():N0}) | {metric} | **{F(ours)}** | {F(best.Value)} {best.Key} | {(gap >= 0 ? "+" : string.Empty)}{F(gap)} | {F(row.Splits.Average(s => s.Baseline))} | {F(Peer(peers, "HistGradientBoosting"))} · {F(Peer(peers, "GradientBoosting"))} · {F(peers.Where(p => p.Key is "LogisticRegression" or "Ridge").Select(p => p.Value).Single())} | {Median(row.Splits.Select(s => s.Seconds)):0.0} | {row.Splits.Max(s => s.PeakMiB):0} | {string.Join(", ", row.Splits.Select(s => s.Trainer))} |"));
+            var linear = peers.Where(p => p.Key is "LogisticRegression" or "Ridge").Select(p => p.Value).Single();
+            string[] cells =
+            [
+                $"{row.Name}{splits}",
+                string.Create(CultureInfo.InvariantCulture, $"{info.GetProperty("rows").GetInt32():N0} × {info.GetProperty("features").GetInt32()}"
+                    + $" ({info.GetProperty("categorical").GetInt32()}, {info.GetProperty("missing").GetInt32():N0})"),
+                metric,
+                $"**{F(ours)}**",
+                $"{F(best.Value)} {best.Key}",
+                (gap >= 0 ? "+" : string.Empty) + F(gap),
+                F(row.Splits.Average(s => s.Baseline)),
+                $"{F(Peer(peers, "HistGradientBoosting"))} · {F(Peer(peers, "GradientBoosting"))} · {F(linear)}",
+                Median(row.Splits.Select(s => s.Seconds)).ToString("0.0", CultureInfo.InvariantCulture),
+                row.Splits.Max(s => s.PeakMiB).ToString("0", CultureInfo.InvariantCulture),
+                string.Join(", ", row.Splits.Select(s => s.Trainer)),
+            ];
+            Console.WriteLine($"| {string.Join(" | ", cells)} |");
         }
 
         Console.WriteLine();

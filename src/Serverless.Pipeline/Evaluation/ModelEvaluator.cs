@@ -162,7 +162,8 @@ public sealed class ModelEvaluator
         var classes = plan.Classes.ToList();
         var width = plan.Task == MlTask.MulticlassClassification ? classes.Count : 1;
         var (predictions, fold) = (new float[work.Count * width], new int[work.Count]);
-        var perFold = TrialRunner.CrossValidate(new MLContext(seed: configuration.Seed), plan, configuration, FeatureRowBuilder.Schema(plan), work, folds, predictions, fold);
+        var ml = new MLContext(seed: configuration.Seed);
+        var perFold = TrialRunner.CrossValidate(ml, plan, configuration, FeatureRowBuilder.Schema(plan), work, folds, predictions, fold);
         var labels = new FeatureRowLabels(
             [.. work.Select(r => r.Positive)], [.. work.Select(r => r.Value)], width > 1 ? [.. work.Select(r => classes.IndexOf(r.LabelText))] : null);
         return new CrossValidated(configuration, Summaries(perFold), predictions, fold, labels);

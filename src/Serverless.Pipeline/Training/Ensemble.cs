@@ -181,8 +181,8 @@ public static class EnsembleSelection
         var at = Enumerable.Range(0, predictions.Length / width).Where(rows).ToList();
         return task switch
         {
-            MlTask.BinaryClassification =>
-                Evaluation.Metrics.Binary([.. at.Select(i => labels.Positive[i])], [.. at.Select(i => predictions[i])], [.. at.Select(i => predictions[i] > 0.5f)]),
+            MlTask.BinaryClassification => Evaluation.Metrics.Binary(
+                [.. at.Select(i => labels.Positive[i])], [.. at.Select(i => predictions[i])], [.. at.Select(i => predictions[i] > 0.5f)]),
             MlTask.MulticlassClassification =>
                 Evaluation.Metrics.Multiclass([.. at.Select(i => labels.Class![i])], [.. at.Select(i => predictions.AsSpan(i * width, width).ToArray())]),
             _ => Evaluation.Metrics.Regression([.. at.Select(i => labels.Value[i])], [.. at.Select(i => predictions[i])]),

@@ -46,7 +46,9 @@ internal sealed class MulticlassEnsemble : ITransformer
         var outputs = SchemaDefinition.Create(typeof(Combined));
         outputs[nameof(Combined.Score)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, width);
         float[] shares = [.. weights.Select(w => (float)w)];
-        parts.Add(ml.Transforms.CustomMapping<MemberScores, Combined>((source, target) => Combine(source.Scores, shares, classes, target), null, inputs, outputs).Fit(view));
+        var average = ml.Transforms.CustomMapping<MemberScores, Combined>(
+            (source, target) => Combine(source.Scores, shares, classes, target), null, inputs, outputs);
+        parts.Add(average.Fit(view));
         _chain = new TransformerChain<ITransformer>([.. parts]);
     }
 

@@ -160,7 +160,8 @@ public sealed class TrialRunner
     /// The metrics of each of <paramref name="folds"/> stratified folds of <paramref name="rows"/>, each measured on
     /// a model trained on the other folds (on their <paramref name="trainFraction"/>, stratified, when below 1).
     /// </summary>
-    internal static List<Dictionary<string, double>> CrossValidate(MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, SchemaDefinition schema, List<FeatureRow> rows, int folds, double trainFraction = 1) =>
+    internal static List<Dictionary<string, double>> CrossValidate(
+        MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, SchemaDefinition schema, List<FeatureRow> rows, int folds, double trainFraction = 1) =>
         CrossValidate(ml, plan, configuration, schema, rows, folds, trainFraction, null);
 
     /// <summary>
@@ -169,11 +170,13 @@ public sealed class TrialRunner
     /// probability; regression: the value) and its fold into <paramref name="fold"/>.
     /// </summary>
     internal static List<Dictionary<string, double>> CrossValidate(
-        MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, SchemaDefinition schema, List<FeatureRow> rows, int folds, float[] predictions, int[] fold) =>
+        MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, SchemaDefinition schema, List<FeatureRow> rows, int folds,
+        float[] predictions, int[] fold) =>
         CrossValidate(ml, plan, configuration, schema, rows, folds, 1, (predictions, fold));
 
     private static List<Dictionary<string, double>> CrossValidate(
-        MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, SchemaDefinition schema, List<FeatureRow> rows, int folds, double trainFraction, (float[] Predictions, int[] Fold)? outOfFold)
+        MLContext ml, FeaturizationPlan plan, TrialConfiguration configuration, SchemaDefinition schema, List<FeatureRow> rows, int folds,
+        double trainFraction, (float[] Predictions, int[] Fold)? outOfFold)
     {
         var fold = Folds(rows, LabelOf, plan.Task, configuration.Seed, folds);
         if (outOfFold is { } target)

@@ -127,7 +127,8 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
 
         var (chosen, crossValidation) = Choose(input, plan, rows, primary, sign);
         // Two independent fits (the holdout's and the refit on every row): one core each.
-        var evaluating = Task.Run(() => evaluator.Evaluate(new MemoryStream(rows), plan, chosen, input.Folds, crossValidation: crossValidation), cancellationToken);
+        var evaluating = Task.Run(
+            () => evaluator.Evaluate(new MemoryStream(rows), plan, chosen, input.Folds, crossValidation: crossValidation), cancellationToken);
         var refit = runner.Run(new MemoryStream(rows), snapshot, plan, chosen, validationFraction: 0, holdoutFraction: 0);
         var evaluation = await evaluating;
 
@@ -158,8 +159,9 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
 
     /// <summary>
     /// The candidates cross-validated on the same folds (on every core: each trainer runs on one), the best of them,
-    /// and the voting ensemble greedy selection builds from their out-of-fold predictions (<see cref="EnsembleSelection"/>): it is chosen when it has two members or more and its
-    /// cross-validated primary metric beats the best single candidate's.
+    /// and the voting ensemble greedy selection builds from their out-of-fold predictions
+    /// (<see cref="EnsembleSelection"/>): it is chosen when it has two members or more and its cross-validated primary
+    /// metric beats the best single candidate's.
     /// </summary>
     private (TrialConfiguration Chosen, IReadOnlyDictionary<string, MetricSummary> CrossValidation) Choose(
         EvaluateInput input, FeaturizationPlan plan, byte[] rows, string primary, int sign)
@@ -169,7 +171,9 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
             .ToList();
         foreach (var result in results)
         {
-            logger.LogInformation("Run {RunId}: candidate {Trainer} {Folds}-fold {Metric} {Mean} ± {StdDev}", input.RunId, result.Configuration.Trainer, input.Folds, primary, result.Metrics[primary].Mean, result.Metrics[primary].StdDev);
+            logger.LogInformation(
+                "Run {RunId}: candidate {Trainer} {Folds}-fold {Metric} {Mean} ± {StdDev}",
+                input.RunId, result.Configuration.Trainer, input.Folds, primary, result.Metrics[primary].Mean, result.Metrics[primary].StdDev);
         }
 
         var best = results.MaxBy(r => sign * r.Metrics[primary].Mean)!;
@@ -185,7 +189,9 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
         var wins = members > 1 && sign * ensemble[primary].Mean > sign * best.Metrics[primary].Mean;
         logger.LogInformation(
             "Run {RunId}: voting ensemble of {Members} ({Weights}) {Folds}-fold {Metric} {Mean} ± {StdDev}, {Verdict} the best candidate's {Best}",
-            input.RunId, members, string.Join(", ", results.Zip(weights).Where(p => p.Second > 0).Select(p => $"{p.First.Configuration.Trainer} {p.Second:0.##}")),
+            input.RunId,
+            members,
+            string.Join(", ", results.Zip(weights).Where(p => p.Second > 0).Select(p => $"{p.First.Configuration.Trainer} {p.Second:0.##}")),
             input.Folds, primary, ensemble[primary].Mean, ensemble[primary].StdDev, wins ? "beats" : "does not beat", best.Metrics[primary].Mean);
         return wins ? (EnsembleSelection.Configuration(results, weights, best.Configuration.Seed), ensemble) : (best.Configuration, best.Metrics);
     }
@@ -206,7 +212,8 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
 
         try
         {
-            var theirs = evaluator.CrossValidate(new MemoryStream(rows), plan, EnsembleSelection.FromParameters(incumbent.Trainer, incumbent.Parameters, chosen.Seed), input.Folds);
+            var configuration = EnsembleSelection.FromParameters(incumbent.Trainer, incumbent.Parameters, chosen.Seed);
+            var theirs = evaluator.CrossValidate(new MemoryStream(rows), plan, configuration, input.Folds);
             var comparison = PairedComparison.Of(mine.Folds, theirs[primary].Folds, TrialRunner.Goal(primary), input.PromotionMargin);
             logger.LogInformation(
                 "Run {RunId}: against version {Holder}'s configuration on the same {Folds} folds, {Metric} {Mine} vs {Theirs} (difference {Difference}, standard error {StandardError})",
