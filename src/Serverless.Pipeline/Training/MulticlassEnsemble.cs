@@ -81,8 +81,14 @@ internal sealed class MulticlassEnsemble : ITransformer
             }
         }
 
+        var best = 0;
+        for (var k = 1; k < width; k++)
+        {
+            best = combined[k] > combined[best] ? k : best;
+        }
+
         target.Score = combined;
-        target.PredictedLabel = classes[Array.IndexOf(combined, combined.Max())];
+        target.PredictedLabel = classes[best];
     }
 
     private sealed class MemberScores
