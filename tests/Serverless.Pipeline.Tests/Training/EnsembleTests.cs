@@ -96,17 +96,11 @@ public sealed class EnsembleTests(AzuriteFixture azurite)
     public async Task Ensemble_ScoredAsOneModel_WeightedAverageOfItsMembers()
     {
         var training = SyntheticData.CustomersCsv(600, seed: 1, withLabel: true, badEvery: 0);
-        var ingestor = new DatasetIngestor(new BlobContainerClient(azurite.ConnectionString, $"en-{Guid.NewGuid():N}"[..24]), TimeProvider.System);
-        var snapshot = await ingestor.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(training)), "train.csv", new IngestOptions(Label: "churned"), CancellationToken.None);
-        var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "churned");
-        var trees = new TrialConfiguration("LightGbm", new Dictionary<string, double> { ["numberOfIterations"] = 30 });
-        var linear = new TrialConfiguration("Lbfgs", new Dictionary<string, double>());
-        var ensemble = new TrialConfiguration(EnsembleSelection.Trainer, new Dictionary<string, double>()) { Members = [new(trees, 0.25), new(linear, 0.75)] };
-        byte[] Fit(TrialConfiguration c) =>
-            new TrialRunner().Run(new MemoryStream(Encoding.UTF8.GetBytes(training)), snapshot, plan, c, validationFraction: 0, holdoutFraction: 0).Model;
+        var (plan, fit) = await FitterAsync(training, "churned");
+        var (trees, linear, ensemble) = TreesLinearAndEnsemble(iterations: 30, treeWeight: 0.25);
 
         var input = SyntheticData.CustomersCsv(200, seed: 2, withLabel: false, badEvery: 0);
-        var (treeP, linearP, ensembleP) = (Probabilities(Fit(trees), plan, input), Probabilities(Fit(linear), plan, input), Probabilities(Fit(ensemble), plan, input));
+        var (treeP, linearP, ensembleP) = (Probabilities(fit(trees), plan, input), Probabilities(fit(linear), plan, input), Probabilities(fit(ensemble), plan, input));
 
         Assert.Equal(200, ensembleP.Count);
         for (var i = 0; i < ensembleP.Count; i++)
@@ -115,7 +109,7 @@ public sealed class EnsembleTests(AzuriteFixture azurite)
         }
 
         Assert.Contains(ensembleP.Zip(treeP), p => Math.Abs(p.First - p.Second) > 0.01);
-        var metrics = TrialRunner.Evaluate(Fit(ensemble), plan, new MemoryStream(Encoding.UTF8.GetBytes(training)));
+        var metrics = TrialRunner.Evaluate(fit(ensemble), plan, new MemoryStream(Encoding.UTF8.GetBytes(training)));
         Assert.InRange(metrics["auc"], 0.5, 1);
     }
 
@@ -124,17 +118,11 @@ public sealed class EnsembleTests(AzuriteFixture azurite)
     public async Task MulticlassEnsemble_SavedLoadedAndScored_WeightedAverageOfItsMembers()
     {
         var training = SyntheticData.MulticlassCsv(300);
-        var ingestor = new DatasetIngestor(new BlobContainerClient(azurite.ConnectionString, $"em-{Guid.NewGuid():N}"[..24]), TimeProvider.System);
-        var snapshot = await ingestor.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(training)), "train.csv", new IngestOptions(Label: "species"), CancellationToken.None);
-        var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, "species");
-        var trees = new TrialConfiguration("LightGbm", new Dictionary<string, double> { ["numberOfIterations"] = 20 });
-        var linear = new TrialConfiguration("Lbfgs", new Dictionary<string, double>());
-        var ensemble = new TrialConfiguration(EnsembleSelection.Trainer, new Dictionary<string, double>()) { Members = [new(trees, 0.3), new(linear, 0.7)] };
-        byte[] Fit(TrialConfiguration c) =>
-            new TrialRunner().Run(new MemoryStream(Encoding.UTF8.GetBytes(training)), snapshot, plan, c, validationFraction: 0, holdoutFraction: 0).Model;
+        var (plan, fit) = await FitterAsync(training, "species");
+        var (trees, linear, ensemble) = TreesLinearAndEnsemble(iterations: 20, treeWeight: 0.3);
 
         const string input = "x1,x2\n1,0\n4,0\n2,4\n2.5,2\n";
-        var (treeP, linearP, ensembleP) = (Rows(Fit(trees), plan, input), Rows(Fit(linear), plan, input), Rows(Fit(ensemble), plan, input));
+        var (treeP, linearP, ensembleP) = (Rows(fit(trees), plan, input), Rows(fit(linear), plan, input), Rows(fit(ensemble), plan, input));
 
         Assert.Equal(4, ensembleP.Count);
         for (var i = 0; i < ensembleP.Count; i++)
@@ -145,8 +133,26 @@ public sealed class EnsembleTests(AzuriteFixture azurite)
             }
         }
 
-        var metrics = TrialRunner.Evaluate(Fit(ensemble), plan, new MemoryStream(Encoding.UTF8.GetBytes(training)));
+        var metrics = TrialRunner.Evaluate(fit(ensemble), plan, new MemoryStream(Encoding.UTF8.GetBytes(training)));
         Assert.InRange(metrics["macroAccuracy"], 0.5, 1);
+    }
+
+    /// <summary>The plan of a training file, and a function that fits a configuration on all of its rows and gives the model's bytes.</summary>
+    private async Task<(FeaturizationPlan Plan, Func<TrialConfiguration, byte[]> Fit)> FitterAsync(string training, string label)
+    {
+        var ingestor = new DatasetIngestor(new BlobContainerClient(azurite.ConnectionString, $"en-{Guid.NewGuid():N}"[..24]), TimeProvider.System);
+        var data = Encoding.UTF8.GetBytes(training);
+        var snapshot = await ingestor.IngestAsync(new MemoryStream(data), "train.csv", new IngestOptions(Label: label), CancellationToken.None);
+        var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, label);
+        return (plan, c => new TrialRunner().Run(new MemoryStream(data), snapshot, plan, c, validationFraction: 0, holdoutFraction: 0).Model);
+    }
+
+    /// <summary>LightGBM, L-BFGS, and their ensemble with the trees weighing <paramref name="treeWeight"/>.</summary>
+    private static (TrialConfiguration Trees, TrialConfiguration Linear, TrialConfiguration Ensemble) TreesLinearAndEnsemble(int iterations, double treeWeight)
+    {
+        var trees = new TrialConfiguration("LightGbm", new Dictionary<string, double> { ["numberOfIterations"] = iterations });
+        var linear = new TrialConfiguration("Lbfgs", new Dictionary<string, double>());
+        return (trees, linear, new TrialConfiguration(EnsembleSelection.Trainer, new Dictionary<string, double>()) { Members = [new(trees, treeWeight), new(linear, 1 - treeWeight)] });
     }
 
     private static List<double> Probabilities(byte[] model, FeaturizationPlan plan, string csv) => [.. Rows(model, plan, csv).Select(r => r[^1])];
