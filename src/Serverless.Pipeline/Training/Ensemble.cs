@@ -201,28 +201,16 @@ internal sealed class EnsembleEstimator(MLContext ml, FeaturizationPlan plan, IR
 {
     public ITransformer Fit(IDataView input)
     {
+        // Members train on one core each, so they are fitted side by side, each in a context of its own seed.
+        var fitted = members.AsParallel().AsOrdered()
+            .Select(m => TrialRunner.Pipeline(new MLContext(m.Configuration.Seed), plan, m.Configuration).Fit(input)).ToList();
         if (plan.Task == MlTask.MulticlassClassification)
         {
-            // Members train on one core each, so they are fitted side by side, each in a context of its own seed.
-            var fitted = members.AsParallel().AsOrdered()
-                .Select(m => TrialRunner.Pipeline(new MLContext(m.Configuration.Seed), plan, m.Configuration).Fit(input)).ToList();
             return new MulticlassEnsemble(ml, fitted, [.. members.Select(m => m.Weight)], input);
         }
 
         var binary = plan.Task == MlTask.BinaryClassification;
-        var parts = new List<ITransformer>();
-        var view = input;
-        var columns = new List<string>();
-        for (var i = 0; i < members.Count; i++)
-        {
-            var member = TrialRunner.Pipeline(ml, plan, members[i].Configuration).Fit(input);
-            view = member.Transform(view);
-            var column = string.Create(CultureInfo.InvariantCulture, $"Member{i}");
-            var copy = ml.Transforms.CopyColumns(column, binary ? "Probability" : "Score").Fit(view);
-            view = copy.Transform(view);
-            parts.AddRange([member, copy]);
-            columns.Add(column);
-        }
+        var (parts, view, columns) = EachAside(ml, fitted, input, binary ? "Probability" : "Score");
 
         var average = string.Join(" + ", members.Select((m, i) => string.Create(CultureInfo.InvariantCulture, $"m{i} * {m.Weight:R}")));
         var lambda = $"({string.Join(", ", columns.Select((_, i) => $"m{i}"))}) => {average}";
@@ -238,4 +226,28 @@ internal sealed class EnsembleEstimator(MLContext ml, FeaturizationPlan plan, IR
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
         throw new NotSupportedException("An ensemble's schema is known once its members are fitted.");
+
+    /// <summary>
+    /// The fitted members in turn, each followed by a copy of its <paramref name="output"/> column to <c>Member{i}</c>
+    /// (the next member overwrites the original): the chain so far, its output on <paramref name="input"/>, and the
+    /// copies' names.
+    /// </summary>
+    internal static (List<ITransformer> Parts, IDataView View, List<string> Columns) EachAside(
+        MLContext ml, IReadOnlyList<ITransformer> members, IDataView input, string output)
+    {
+        var parts = new List<ITransformer>();
+        var view = input;
+        var columns = new List<string>();
+        for (var i = 0; i < members.Count; i++)
+        {
+            view = members[i].Transform(view);
+            var column = string.Create(CultureInfo.InvariantCulture, $"Member{i}");
+            var copy = ml.Transforms.CopyColumns(column, output).Fit(view);
+            view = copy.Transform(view);
+            parts.AddRange([members[i], copy]);
+            columns.Add(column);
+        }
+
+        return (parts, view, columns);
+    }
 }

@@ -20,18 +20,7 @@ internal sealed class MulticlassEnsemble : ITransformer
     {
         Members = members;
         Weights = weights;
-        var parts = new List<ITransformer>();
-        var view = input;
-        var columns = new List<string>();
-        for (var i = 0; i < members.Count; i++)
-        {
-            view = members[i].Transform(view);
-            var column = $"Member{i}";
-            var copy = ml.Transforms.CopyColumns(column, "Score").Fit(view);
-            view = copy.Transform(view);
-            parts.AddRange([members[i], copy]);
-            columns.Add(column);
-        }
+        var (parts, view, columns) = EnsembleEstimator.EachAside(ml, members, input, "Score");
 
         var concatenate = ml.Transforms.Concatenate(nameof(MemberScores.Scores), [.. columns]).Fit(view);
         view = concatenate.Transform(view);
