@@ -127,13 +127,15 @@ public sealed partial class ModelRegistry(TableServiceClient tables, BlobContain
         var blob = artifacts.GetBlobClient($"{registration.Name}/{number}/model.zip");
         try
         {
-            using var hashing = SHA256.Create();
-            await using (var crypto = new CryptoStream(artifact, hashing, CryptoStreamMode.Read, leaveOpen: true))
-            {
-                await blob.UploadAsync(crypto, overwrite: true, cancellationToken);
-            }
-
-            version = version with { Status = ModelVersionStatus.Ready, ArtifactUri = blob.Uri.ToString(), ArtifactSha256 = Convert.ToHexStringLower(hashing.Hash!) };
+            // A model is megabytes: read whole, it goes up in one Put Blob, which a killed process cannot leave half
+            // done. A stream of unknown length went up as staged blocks, and a registration killed between staging
+            // and committing failed when it ran again (InvalidBlockList on Azurite).
+            using var buffer = new MemoryStream();
+            await artifact.CopyToAsync(buffer, cancellationToken);
+            var sha256 = Convert.ToHexStringLower(SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+            buffer.Position = 0;
+            await blob.UploadAsync(buffer, overwrite: true, cancellationToken);
+            version = version with { Status = ModelVersionStatus.Ready, ArtifactUri = blob.Uri.ToString(), ArtifactSha256 = sha256 };
         }
         catch (RequestFailedException ex)
         {

@@ -202,8 +202,8 @@ internal sealed class EnsembleEstimator(MLContext ml, FeaturizationPlan plan, IR
     public ITransformer Fit(IDataView input)
     {
         // Members train on one core each, so they are fitted side by side, each in a context of its own seed.
-        var fitted = members.AsParallel().AsOrdered()
-            .Select(m => TrialRunner.Pipeline(new MLContext(m.Configuration.Seed), plan, m.Configuration).Fit(input)).ToList();
+        Func<ITransformer>[] fits = [.. members.Select(m => (Func<ITransformer>)(() => TrialRunner.Pipeline(new MLContext(m.Configuration.Seed), plan, m.Configuration).Fit(input)))];
+        var fitted = DedicatedThreads.RunAsync(fits, Environment.ProcessorCount).GetAwaiter().GetResult();
         if (plan.Task == MlTask.MulticlassClassification)
         {
             return new MulticlassEnsemble(ml, fitted, [.. members.Select(m => m.Weight)], input);

@@ -45,7 +45,7 @@ public sealed class CrashMatrixTests(AzuriteFixture azurite, ITestOutputHelper o
             ["LocalHost__Keys__DurableTaskExtension"] = TestFunctionsHost.DurableKey,
             ["LocalHost__Blobs__PollInterval"] = "00:00:00.200",
             ["LocalHost__Blobs__MaxAttempts"] = "2",
-            ["LocalHost__Durable__MessageVisibilityTimeout"] = "00:00:10",
+            ["LocalHost__Durable__MessageVisibilityTimeout"] = "00:00:20",
             ["Pipeline__ScoringOutputContainer"] = _output,
             ["Logging__LogLevel__Serverless.LocalHost"] = "Debug",
             ["AzureFunctionsJobHost__logging__logLevel__Serverless.LocalHost"] = "Debug",

@@ -125,12 +125,14 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
             rows = buffer.ToArray();
         }
 
-        var (chosen, crossValidation) = Choose(input, plan, rows, primary, sign);
+        var (chosen, crossValidation) = await ChooseAsync(input, plan, rows, primary, sign);
         // Two independent fits (the holdout's and the refit on every row): one core each.
-        var evaluating = Task.Run(
-            () => evaluator.Evaluate(new MemoryStream(rows), plan, chosen, input.Folds, crossValidation: crossValidation), cancellationToken);
-        var refit = runner.Run(new MemoryStream(rows), snapshot, plan, chosen, validationFraction: 0, holdoutFraction: 0);
-        var evaluation = await evaluating;
+        var evaluating = DedicatedThreads.RunAsync<object>(
+            [() => evaluator.Evaluate(new MemoryStream(rows), plan, chosen, input.Folds, crossValidation: crossValidation),
+             () => runner.Run(new MemoryStream(rows), snapshot, plan, chosen, validationFraction: 0, holdoutFraction: 0)],
+            Environment.ProcessorCount);
+        var done = await evaluating;
+        var (evaluation, refit) = ((ModelEvaluation)done[0], (TrialResult)done[1]);
 
         var prefix = $"{input.RunId}/";
         await store.RunOutputs.GetBlobClient(prefix + "model.zip").UploadAsync(BinaryData.FromBytes(refit.Model), overwrite: true, cancellationToken);
@@ -163,12 +165,11 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
     /// (<see cref="EnsembleSelection"/>): it is chosen when it has two members or more and its cross-validated primary
     /// metric beats the best single candidate's.
     /// </summary>
-    private (TrialConfiguration Chosen, IReadOnlyDictionary<string, MetricSummary> CrossValidation) Choose(
+    private async Task<(TrialConfiguration Chosen, IReadOnlyDictionary<string, MetricSummary> CrossValidation)> ChooseAsync(
         EvaluateInput input, FeaturizationPlan plan, byte[] rows, string primary, int sign)
     {
-        var results = input.Candidates.AsParallel().AsOrdered().WithDegreeOfParallelism(Environment.ProcessorCount)
-            .Select(candidate => evaluator.CrossValidateWithPredictions(new MemoryStream(rows), plan, candidate, input.Folds))
-            .ToList();
+        Func<CrossValidated>[] work = [.. input.Candidates.Select(c => (Func<CrossValidated>)(() => evaluator.CrossValidateWithPredictions(new MemoryStream(rows), plan, c, input.Folds)))];
+        var results = (await DedicatedThreads.RunAsync(work, Environment.ProcessorCount)).ToList();
         foreach (var result in results)
         {
             logger.LogInformation(
