@@ -12,6 +12,16 @@ public abstract record ParameterExpression
     /// <summary>The value at <paramref name="u"/> in [0, 1).</summary>
     public abstract double At(double u);
 
+    /// <summary>
+    /// Where in [0, 1) this expression takes <paramref name="value"/>; null when it does not (outside its range, not
+    /// one of its choices, or a distribution without a closed-form inverse here).
+    /// </summary>
+    public virtual double? PositionOf(double value) => null;
+
+    /// <summary>The position of <paramref name="value"/> on [<paramref name="min"/>, <paramref name="max"/>], when inside it.</summary>
+    private protected static double? Between(double value, double min, double max) =>
+        value >= min && value < max ? (value - min) / (max - min) : null;
+
     /// <summary>Parses an expression such as <c>loguniform(-5, 0)</c> or <c>choice(16, 32, 64)</c>.</summary>
     public static ParameterExpression Parse(string expression)
     {
@@ -60,6 +70,10 @@ public abstract record ParameterExpression
     {
         /// <inheritdoc />
         public override double At(double u) => Values[Math.Min(Values.Count - 1, (int)(u * Values.Count))];
+
+        /// <inheritdoc />
+        public override double? PositionOf(double value) =>
+            Values.ToList().IndexOf(value) is var i and >= 0 ? (i + 0.5) / Values.Count : null;
     }
 
     /// <summary>Uniform between the bounds.</summary>
@@ -67,6 +81,9 @@ public abstract record ParameterExpression
     {
         /// <inheritdoc />
         public override double At(double u) => Min + (u * (Max - Min));
+
+        /// <inheritdoc />
+        public override double? PositionOf(double value) => Between(value, Min, Max);
     }
 
     /// <summary>exp(uniform(min, max)): bounds are in log space.</summary>
@@ -74,6 +91,9 @@ public abstract record ParameterExpression
     {
         /// <inheritdoc />
         public override double At(double u) => Math.Exp(Min + (u * (Max - Min)));
+
+        /// <inheritdoc />
+        public override double? PositionOf(double value) => value > 0 ? Between(Math.Log(value), Min, Max) : null;
     }
 
     /// <summary>round(uniform(min, max) / q) * q.</summary>
@@ -81,6 +101,10 @@ public abstract record ParameterExpression
     {
         /// <inheritdoc />
         public override double At(double u) => Math.Round((Min + (u * (Max - Min))) / Q) * Q;
+
+        /// <inheritdoc />
+        public override double? PositionOf(double value) =>
+            Math.Abs(Math.Round(value / Q) * Q - value) < 1e-9 * Math.Max(1, Math.Abs(value)) ? Between(value, Min, Max) : null;
     }
 
     /// <summary>round(exp(uniform(min, max)) / q) * q.</summary>

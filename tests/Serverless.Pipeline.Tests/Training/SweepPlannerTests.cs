@@ -22,6 +22,57 @@ public sealed class SweepPlannerTests
         Assert.Equal(9, whole.Select(Describe).Distinct().Count());
     }
 
+    [Theory]
+    [InlineData(SamplingAlgorithm.Random)]
+    [InlineData(SamplingAlgorithm.Sobol)]
+    [InlineData(SamplingAlgorithm.Bayesian)]
+    public void Suggest_FirstTrialOfEachTrainer_ItsStart(SamplingAlgorithm sampler)
+    {
+        var trials = SweepPlanner.Suggest(new SweepSpec(Sampler: sampler, MaxTrials: 6, Seed: 3), MlTask.BinaryClassification, 0, 6, [], MetricGoal.Maximize);
+
+        Assert.Equal(new Dictionary<string, double> { ["numberOfLeaves"] = 31, ["learningRate"] = 0.1, ["numberOfIterations"] = 100, ["minimumExampleCountPerLeaf"] = 20 }, trials[0].Configuration.Parameters);
+        Assert.Equal(new Dictionary<string, double> { ["numberOfLeaves"] = 16, ["numberOfTrees"] = 100, ["learningRate"] = 0.2, ["minimumExampleCountPerLeaf"] = 10 }, trials[1].Configuration.Parameters);
+        Assert.Equal(new Dictionary<string, double> { ["l1Regularization"] = Math.Exp(-7), ["l2Regularization"] = 0.01 }, trials[2].Configuration.Parameters);
+        // The start's point maps back to it (what the Bayesian sampler learns from): choice 31 of (7, 15, 31, 63) is the third quarter.
+        Assert.Equal(0.625, trials[0].Point[Keys(trials[0]).IndexOf("numberOfLeaves")], 12);
+        Assert.All(trials.Skip(3), t => Assert.NotEqual(SweepPlanner.Start(t.Configuration.Trainer), t.Configuration.Parameters));
+    }
+
+    [Fact]
+    public void Suggest_SpaceWithoutTheStart_DrawsTheFirstTrialToo()
+    {
+        var spaces = new Dictionary<string, IReadOnlyDictionary<string, string>> { ["LightGbm"] = new Dictionary<string, string> { ["numberOfLeaves"] = "choice(4, 8)" } };
+        var trials = SweepPlanner.Suggest(new SweepSpec(Trainers: ["LightGbm", "Lbfgs"], SearchSpaces: spaces, MaxTrials: 2), MlTask.BinaryClassification, 0, 2, [], MetricGoal.Maximize);
+
+        Assert.Contains(trials[0].Configuration.Parameters["numberOfLeaves"], new[] { 4.0, 8.0 });
+        Assert.Equal(SweepPlanner.Start("Lbfgs"), trials[1].Configuration.Parameters);
+    }
+
+    [Theory]
+    [InlineData("choice(7, 15, 31, 63)", 31)]
+    [InlineData("uniform(0, 4)", 1)]
+    [InlineData("loguniform(-4, -1)", 0.1)]
+    [InlineData("quniform(50, 400, 50)", 100)]
+    public void PositionOf_ValueInRange_MapsBackToIt(string expression, double value)
+    {
+        var parsed = ParameterExpression.Parse(expression);
+
+        var u = parsed.PositionOf(value);
+
+        Assert.NotNull(u);
+        Assert.InRange(u.Value, 0, 1);
+        Assert.Equal(value, parsed.At(u.Value), 9);
+    }
+
+    [Theory]
+    [InlineData("choice(7, 15)", 31)]
+    [InlineData("uniform(0, 4)", 4)]
+    [InlineData("loguniform(-4, -1)", 0.5)]
+    [InlineData("quniform(50, 400, 50)", 120)]
+    [InlineData("normal(0, 1)", 0)]
+    public void PositionOf_ValueTheExpressionDoesNotTake_Null(string expression, double value) =>
+        Assert.Null(ParameterExpression.Parse(expression).PositionOf(value));
+
     [Fact]
     public void Suggest_Regression_DefaultTrainersIncludeSdca()
     {
@@ -109,4 +160,6 @@ public sealed class SweepPlannerTests
 
     private static string Describe(SuggestedTrial trial) =>
         $"{trial.Index}:{trial.Configuration.Trainer}:{string.Join(",", trial.Configuration.Parameters.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value:R}"))}";
+
+    private static List<string> Keys(SuggestedTrial trial) => [.. trial.Configuration.Parameters.Keys.Order(StringComparer.Ordinal)];
 }
