@@ -21,7 +21,7 @@ public sealed record TrainingRequest(
     SweepSpec? Sweep = null,
     EarlyTerminationSpec? EarlyTermination = null,
     int MaxConcurrentTrials = 4,
-    int Folds = 5,
+    int? Folds = null,
     string PromoteTo = "champion",
     string? Description = null,
     double? PromotionMargin = null,
@@ -213,7 +213,8 @@ public sealed record SnapshotSummary(
 
 /// <summary>Input of <c>RunTrial</c>: one configuration at one step.</summary>
 public sealed record TrialInput(
-    string RunId, string Model, string SnapshotId, string Label, MlTask Task, int Index, TrialConfiguration Configuration, int Step, int Steps, string? PositiveClass = null);
+    string RunId, string Model, string SnapshotId, string Label, MlTask Task, int Index, TrialConfiguration Configuration, int Step, int Steps, string? PositiveClass = null,
+    int? Folds = null);
 
 /// <summary>What a trial step measured (Value is the primary metric; NaN when it failed).</summary>
 public sealed record TrialOutcome(int Index, int Step, string Trainer, IReadOnlyDictionary<string, double> Parameters, IReadOnlyDictionary<string, double> Metrics, double Value, string? Error);
@@ -223,7 +224,7 @@ public sealed record StoppedTrials(string RunId, string Model, IReadOnlyList<Tri
 
 /// <summary>Input of <c>EvaluateModel</c>: the best configurations by validation, best first, and the whole sweep for the report.</summary>
 public sealed record EvaluateInput(
-    string RunId, string Model, string SnapshotId, string Label, MlTask Task, IReadOnlyList<TrialConfiguration> Candidates, IReadOnlyList<TrialPoint> Trials, int Folds,
+    string RunId, string Model, string SnapshotId, string Label, MlTask Task, IReadOnlyList<TrialConfiguration> Candidates, IReadOnlyList<TrialPoint> Trials, int? Folds,
     string? PositiveClass = null, string? PromoteTo = null, double? PromotionMargin = null);
 
 /// <summary>The chosen configuration, evaluated and refitted: where its artifact and report are, and its metrics (holdout, and cv_ means).</summary>

@@ -159,14 +159,32 @@ public sealed class ModelEvaluator
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentOutOfRangeException.ThrowIfLessThan(folds, 2);
         var (work, _) = TrialRunner.WithoutHoldout(TrialRunner.ReadRows(data, plan).Rows, plan.Task, configuration.Seed, TrialRunner.HoldoutFraction);
-        var classes = plan.Classes.ToList();
-        var width = plan.Task == MlTask.MulticlassClassification ? classes.Count : 1;
-        var (predictions, fold) = (new float[work.Count * width], new int[work.Count]);
+        var (predictions, fold) = (new float[work.Count * TrialRunner.PredictionWidth(plan)], new int[work.Count]);
         var ml = new MLContext(seed: configuration.Seed);
         var perFold = TrialRunner.CrossValidate(ml, plan, configuration, FeatureRowBuilder.Schema(plan), work, folds, predictions, fold);
-        var labels = new FeatureRowLabels(
-            [.. work.Select(r => r.Positive)], [.. work.Select(r => r.Value)], width > 1 ? [.. work.Select(r => classes.IndexOf(r.LabelText))] : null);
-        return new CrossValidated(configuration, Summaries(perFold), predictions, fold, labels);
+        return new CrossValidated(configuration, Summaries(perFold), predictions, fold, Labels(plan, work));
+    }
+
+    /// <summary>
+    /// The labels and folds of the rows a trial of <paramref name="seed"/> cross-validates (the holdout left out), with
+    /// the number of folds: <paramref name="folds"/>, or as a trial chooses by row count
+    /// (<see cref="TrialRunner.ValidationFolds"/>; 0 when trials validate on one split, and the folds are empty then).
+    /// </summary>
+    public (FeatureRowLabels Labels, int[] Folds, int Count) CrossValidationRows(Stream data, FeaturizationPlan plan, int seed, int? folds)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(plan);
+        var (work, _) = TrialRunner.WithoutHoldout(TrialRunner.ReadRows(data, plan).Rows, plan.Task, seed, TrialRunner.HoldoutFraction);
+        var k = folds ?? TrialRunner.ValidationFolds(work.Count);
+        return (Labels(plan, work), k > 1 ? TrialRunner.Folds(work, TrialRunner.LabelOf, plan.Task, seed, k) : [], k);
+    }
+
+    private static FeatureRowLabels Labels(FeaturizationPlan plan, List<FeatureRow> rows)
+    {
+        var classes = plan.Classes.ToList();
+        return new FeatureRowLabels(
+            [.. rows.Select(r => r.Positive)], [.. rows.Select(r => r.Value)],
+            plan.Task == MlTask.MulticlassClassification ? [.. rows.Select(r => classes.IndexOf(r.LabelText))] : null);
     }
 
     private static Dictionary<string, MetricSummary> Summaries(List<Dictionary<string, double>> perFold) =>

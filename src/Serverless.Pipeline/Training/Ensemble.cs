@@ -103,6 +103,16 @@ public static class EnsembleSelection
     }
 
     /// <summary>
+    /// A configuration's out-of-fold <paramref name="predictions"/> on rows in <paramref name="folds"/> (a trial's, kept
+    /// from its cross-validation) as a candidate, with each fold's metrics measured as an ensemble's are.
+    /// </summary>
+    public static CrossValidated Candidate(MlTask task, TrialConfiguration configuration, float[] predictions, int[] folds, FeatureRowLabels labels)
+    {
+        var candidate = new CrossValidated(configuration, new Dictionary<string, MetricSummary>(), predictions, folds, labels);
+        return candidate with { Metrics = CrossValidation(task, [candidate], [1.0]) };
+    }
+
+    /// <summary>
     /// The ensemble's configuration: members with a weight above 0, the weights and members' hyperparameters listed in
     /// <see cref="TrialConfiguration.Parameters"/> as <c>{i}.{trainer}.weight</c> and <c>{i}.{trainer}.{name}</c>.
     /// </summary>
@@ -202,7 +212,8 @@ internal sealed class EnsembleEstimator(MLContext ml, FeaturizationPlan plan, IR
     public ITransformer Fit(IDataView input)
     {
         // Members train on one core each, so they are fitted side by side, each in a context of its own seed.
-        Func<ITransformer>[] fits = [.. members.Select(m => (Func<ITransformer>)(() => TrialRunner.Pipeline(new MLContext(m.Configuration.Seed), plan, m.Configuration).Fit(input)))];
+        Func<ITransformer>[] fits =
+            [.. members.Select(m => (Func<ITransformer>)(() => TrialRunner.Pipeline(new MLContext(m.Configuration.Seed), plan, m.Configuration).Fit(input)))];
         var fitted = DedicatedThreads.RunAsync(fits, Environment.ProcessorCount).GetAwaiter().GetResult();
         if (plan.Task == MlTask.MulticlassClassification)
         {
@@ -212,9 +223,7 @@ internal sealed class EnsembleEstimator(MLContext ml, FeaturizationPlan plan, IR
         var binary = plan.Task == MlTask.BinaryClassification;
         var (parts, view, columns) = EachAside(ml, fitted, input, binary ? "Probability" : "Score");
 
-        var average = string.Join(" + ", members.Select((m, i) => string.Create(CultureInfo.InvariantCulture, $"m{i} * {m.Weight:R}")));
-        var lambda = $"({string.Join(", ", columns.Select((_, i) => $"m{i}"))}) => {average}";
-        IEstimator<ITransformer> combine = ml.Transforms.Expression(binary ? "Probability" : "Score", lambda, [.. columns]);
+        var combine = WeightedSum(ml, binary ? "Probability" : "Score", [.. columns.Zip(members, (c, m) => (c, m.Weight))]);
         if (binary)
         {
             combine = combine.Append(ml.Transforms.Expression("PredictedLabel", "p => p > 0.5", "Probability"));
@@ -223,6 +232,37 @@ internal sealed class EnsembleEstimator(MLContext ml, FeaturizationPlan plan, IR
         parts.Add(combine.Fit(view));
         return new TransformerChain<ITransformer>([.. parts]);
     }
+
+    /// <summary>
+    /// The expressions that write the weighted sum of <paramref name="terms"/> into <paramref name="output"/>. One
+    /// expression takes at most <see cref="MaxExpressionInputs"/> columns (ML.NET's limit), so more terms are summed in
+    /// groups first (<c>Sum{level}_{group}</c>), and the groups' sums then.
+    /// </summary>
+    private static IEstimator<ITransformer> WeightedSum(MLContext ml, string output, List<(string Column, double Weight)> terms)
+    {
+        IEstimator<ITransformer>? chain = null;
+        IEstimator<ITransformer> Expression(string column, IReadOnlyList<(string Column, double Weight)> part)
+        {
+            var sum = string.Join(" + ", part.Select((t, i) => string.Create(CultureInfo.InvariantCulture, $"m{i} * {t.Weight:R}")));
+            var expression = ml.Transforms.Expression(column, $"({string.Join(", ", part.Select((_, i) => $"m{i}"))}) => {sum}", [.. part.Select(t => t.Column)]);
+            return chain = chain is null ? expression : chain.Append(expression);
+        }
+
+        for (var level = 0; terms.Count > MaxExpressionInputs; level++)
+        {
+            var groups = terms.Chunk(MaxExpressionInputs).ToList();
+            terms = [.. groups.Select((group, g) => (string.Create(CultureInfo.InvariantCulture, $"Sum{level}_{g}"), 1.0))];
+            for (var g = 0; g < groups.Count; g++)
+            {
+                Expression(terms[g].Column, groups[g]);
+            }
+        }
+
+        return Expression(output, terms);
+    }
+
+    /// <summary>The most input columns one ML.NET expression takes.</summary>
+    private const int MaxExpressionInputs = 5;
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
         throw new NotSupportedException("An ensemble's schema is known once its members are fitted.");

@@ -94,6 +94,18 @@ public sealed class AppEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(timeline.Count(s => s.GetProperty("name").GetString() == "RunTrial"), timeline.Count(s => s.GetProperty("kind").GetString() == "timer"));
         Assert.All(timeline.Where(s => s.GetProperty("kind").GetString() == "timer"), s => Assert.Equal("cancelled", s.GetProperty("outcome").GetString()));
         Assert.All(trials, t => Assert.Contains(t.Status, new[] { RunStatus.Completed, RunStatus.Stopped }));
+        // A completed trial records its cost, and keeps the out-of-fold predictions the evaluation compared it on:
+        // one 32-bit float for each of the about 720 rows left after the 10% holdout (stratified, rounded per class).
+        var outputs = new BlobContainerClient(azurite.ConnectionString, PipelineOptions.RunsContainer);
+        foreach (var trial in trials.Where(t => t.Status == RunStatus.Completed))
+        {
+            Assert.InRange(trial.Metrics["trainRows"], 400, 720);
+            Assert.True(trial.Metrics["trainSeconds"] > 0);
+            var index = int.Parse(trial.RunId[^3..], System.Globalization.CultureInfo.InvariantCulture);
+            var bytes = (await outputs.GetBlobClient(TrainingActivities.OutOfFoldBlob(runId, index)).GetPropertiesAsync()).Value.ContentLength;
+            Assert.Equal(0, bytes % 4);
+            Assert.InRange(bytes / 4, 715, 725);
+        }
 
         using var model = await _host.Http.GetAsync($"api/models/{_model}");
         var registered = await model.Content.ReadFromJsonAsync<JsonElement>();

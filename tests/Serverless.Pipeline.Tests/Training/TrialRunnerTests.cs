@@ -104,10 +104,10 @@ public sealed class TrialRunnerTests(AzuriteFixture azurite)
     [Theory]
     [InlineData(100, 10)]
     [InlineData(999, 10)]
-    [InlineData(1000, 3)]
-    [InlineData(19_999, 3)]
+    [InlineData(1000, 5)]
+    [InlineData(19_999, 5)]
     [InlineData(20_000, 0)]
-    public void ValidationFolds_AsAzureMlAutomatedMlByRowCount(int rows, int folds) =>
+    public void ValidationFolds_ByRowCount(int rows, int folds) =>
         Assert.Equal(folds, TrialRunner.ValidationFolds(rows));
 
     [Fact]

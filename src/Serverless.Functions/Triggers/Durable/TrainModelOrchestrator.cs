@@ -19,15 +19,15 @@ namespace Serverless.Functions.Triggers.Durable;
 public static class TrainModelOrchestrator
 {
     /// <summary>
-    /// The best trials by validation that the evaluation step then compares by the request's k-fold
-    /// cross-validation, so that close trials are judged on the same folds (see docs/BENCHMARKS.md, quality); the best
-    /// trial of each other trainer joins them (binary and regression), so the voting ensemble built from the candidates
-    /// has models that err differently to combine.
+    /// When the trials were validated on one split (large data; cross-validated trials are all compared on their own
+    /// out-of-fold predictions), the best trials that the evaluation step cross-validates, so that close trials are
+    /// judged on the same folds; the best trial of each other trainer joins them (binary and regression), so the voting
+    /// ensemble built from the candidates has models that err differently to combine.
     /// </summary>
     public const int CandidatesCompared = 3;
 
     /// <summary>
-    /// For binary and regression tasks, the best trials by validation that go to cross-validation and feed the voting
+    /// For binary and regression tasks on large data, the best trials by validation that go to cross-validation and feed the voting
     /// ensemble: more models to choose from than <see cref="CandidatesCompared"/> (a larger library is what greedy
     /// selection gains from), at about one more trial's cost per extra candidate, shared out over the cores.
     /// </summary>
@@ -76,7 +76,7 @@ public static class TrainModelOrchestrator
                 .DistinctBy(t => t.Outcome.Trainer, StringComparer.OrdinalIgnoreCase)
                 .Where(t => !top.Any(c => string.Equals(c.Outcome.Trainer, t.Outcome.Trainer, StringComparison.OrdinalIgnoreCase)));
             var candidates = top.Concat(others).Select(t => new TrialConfiguration(t.Outcome.Trainer, t.Outcome.Parameters, spec.Seed)).ToList();
-            logger.LogInformation("Run {RunId}: best trial {Index} ({Trainer}), {Metric} {Value}; {Count} candidates go to cross-validation", runId, ranked[0].Outcome.Index, ranked[0].Outcome.Trainer, snapshot.PrimaryMetric, ranked[0].Outcome.Value, candidates.Count);
+            logger.LogInformation("Run {RunId}: best trial {Index} ({Trainer}), {Metric} {Value}; {Count} candidates if the trials need cross-validating", runId, ranked[0].Outcome.Index, ranked[0].Outcome.Trainer, snapshot.PrimaryMetric, ranked[0].Outcome.Value, candidates.Count);
 
             context.SetCustomStatus(progress = progress with { Stage = "evaluating" });
             var points = sweep.Select(t => new TrialPoint(t.Outcome.Index, t.Outcome.Trainer, t.Outcome.Parameters, t.Outcome.Value, t.Stopped)).ToList();
@@ -207,7 +207,7 @@ public static class TrainModelOrchestrator
             for (var step = 1; step <= steps && alive.Count > 0; step++)
             {
                 var inputs = alive.Select(t => new TrialInput(
-                    runId, request.Model, snapshot.Id, request.Label, snapshot.Task, t.Index, t.Configuration, step, steps, snapshot.PositiveClass));
+                    runId, request.Model, snapshot.Id, request.Label, snapshot.Task, t.Index, t.Configuration, step, steps, snapshot.PositiveClass, request.Folds));
                 var outcomes = await Task.WhenAll(inputs.Select(input => RunTrialAsync(context, budget, input)));
                 foreach (var outcome in outcomes)
                 {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs.Models;
@@ -19,7 +20,7 @@ namespace Serverless.Functions.Triggers.Durable;
 /// The steps of <see cref="TrainModelOrchestrator"/>, each a thin call into Serverless.Pipeline. They take and return
 /// references (snapshot ids, blob names) and small records, never datasets; each can run again with the same input.
 /// </summary>
-public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, ModelEvaluator evaluator, ILogger<TrainingActivities> logger)
+public sealed partial class TrainingActivities(PipelineStore store, TrialRunner runner, ModelEvaluator evaluator, ILogger<TrainingActivities> logger)
 {
     private static readonly JsonSerializerOptions Json = PipelineJson.Indented;
 
@@ -67,7 +68,7 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
             TrialResult result;
             await using (var data = await store.Ingestor.OpenDataAsync(snapshot, cancellationToken))
             {
-                result = runner.Run(data, snapshot, plan, input.Configuration, trainFraction: (double)input.Step / input.Steps);
+                result = runner.Run(data, snapshot, plan, input.Configuration, trainFraction: (double)input.Step / input.Steps, folds: input.Folds);
             }
 
             string? artifact = null;
@@ -76,7 +77,16 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
                 var blob = store.RunOutputs.GetBlobClient($"{input.RunId}/trials/{input.Index:D3}/model.zip");
                 await blob.UploadAsync(BinaryData.FromBytes(result.Model), overwrite: true, cancellationToken);
                 artifact = blob.Uri.ToString();
-                await store.Runs.EndAsync(input.Model, trialRunId, RunStatus.Completed, result.Metrics, artifact, null, cancellationToken);
+                if (result.OutOfFold is { } outOfFold)
+                {
+                    // What the evaluation's voting ensemble combines, so it need not cross-validate the trial again.
+                    var bytes = MemoryMarshal.AsBytes(outOfFold.AsSpan()).ToArray();
+                    await store.RunOutputs.GetBlobClient(OutOfFoldBlob(input.RunId, input.Index)).UploadAsync(BinaryData.FromBytes(bytes), overwrite: true, cancellationToken);
+                }
+
+                // The trial's cost next to its metrics: the rows its model trained on and the seconds the step took.
+                var tracked = new Dictionary<string, double>(result.Metrics) { ["trainRows"] = result.TrainRows, ["trainSeconds"] = Math.Round(result.Duration.TotalSeconds, 2) };
+                await store.Runs.EndAsync(input.Model, trialRunId, RunStatus.Completed, tracked, artifact, null, cancellationToken);
             }
 
             logger.LogInformation(
@@ -102,130 +112,6 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
         }
 
         logger.LogInformation("Run {RunId}: early termination stopped {Count} trials", input.RunId, input.Trials.Count);
-    }
-
-    /// <summary>
-    /// Compares the candidates, and their voting ensemble, by k-fold cross-validation and evaluates the winner (holdout,
-    /// confusion matrix, importance, charts, report), then refits it on every row.
-    /// </summary>
-    [Function(nameof(EvaluateModel))]
-    public async Task<EvaluationOutcome> EvaluateModel([ActivityTrigger] EvaluateInput input, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        var (snapshot, plan) = await SnapshotAndPlanAsync(input.SnapshotId, input.Label, input.Task, input.PositiveClass, cancellationToken);
-        var primary = TrialRunner.PrimaryMetric(plan.Task);
-        var sign = TrialRunner.Goal(primary) == MetricGoal.Maximize ? 1 : -1;
-
-        // Every step below reads the same rows: download them once.
-        byte[] rows;
-        await using (var data = await store.Ingestor.OpenDataAsync(snapshot, cancellationToken))
-        using (var buffer = new MemoryStream())
-        {
-            await data.CopyToAsync(buffer, cancellationToken);
-            rows = buffer.ToArray();
-        }
-
-        var (chosen, crossValidation) = await ChooseAsync(input, plan, rows, primary, sign);
-        // Two independent fits (the holdout's and the refit on every row): one core each.
-        var evaluating = DedicatedThreads.RunAsync<object>(
-            [() => evaluator.Evaluate(new MemoryStream(rows), plan, chosen, input.Folds, crossValidation: crossValidation),
-             () => runner.Run(new MemoryStream(rows), snapshot, plan, chosen, validationFraction: 0, holdoutFraction: 0)],
-            Environment.ProcessorCount);
-        var done = await evaluating;
-        var (evaluation, refit) = ((ModelEvaluation)done[0], (TrialResult)done[1]);
-
-        var prefix = $"{input.RunId}/";
-        await store.RunOutputs.GetBlobClient(prefix + "model.zip").UploadAsync(BinaryData.FromBytes(refit.Model), overwrite: true, cancellationToken);
-        var context = new ReportContext(input.Model, input.RunId, snapshot.Id, chosen, input.Trials);
-        var charts = EvaluationReport.Charts(evaluation, context);
-        foreach (var (name, png) in charts)
-        {
-            await Upload(prefix + "report/" + name, BinaryData.FromBytes(png), "image/png", cancellationToken);
-        }
-
-        await Upload(prefix + "report/evaluation.json", BinaryData.FromObjectAsJson(evaluation with { Predictions = [] }, Json), "application/json", cancellationToken);
-        await Upload(prefix + "report/index.html", BinaryData.FromString(EvaluationReport.Html(evaluation, context, charts)), "text/html; charset=utf-8", cancellationToken);
-
-        var metrics = new Dictionary<string, double>(evaluation.Holdout);
-        foreach (var (name, summary) in evaluation.CrossValidation)
-        {
-            metrics[$"cv_{name}"] = summary.Mean;
-        }
-
-        logger.LogInformation(
-            "Run {RunId}: {Trainer} evaluated, {Metric} holdout {Holdout}, {Folds}-fold {CrossValidated}; refitted on {Rows} rows; {Charts} charts",
-            input.RunId, chosen.Trainer, evaluation.PrimaryMetric, evaluation.Holdout[evaluation.PrimaryMetric], evaluation.Folds, evaluation.CrossValidation[evaluation.PrimaryMetric].Mean, refit.TrainRows, charts.Count);
-        var holder = await AgainstHolderAsync(input, plan, rows, chosen, crossValidation[primary], primary, cancellationToken);
-        return new EvaluationOutcome(chosen, prefix + "model.zip", refit.ModelSha256, metrics, prefix + "report/index.html", holder?.Version, holder?.Comparison);
-    }
-
-    /// <summary>
-    /// The candidates cross-validated on the same folds (on every core: each trainer runs on one), the best of them,
-    /// and the voting ensemble greedy selection builds from their out-of-fold predictions
-    /// (<see cref="EnsembleSelection"/>): it is chosen when it has two members or more and its cross-validated primary
-    /// metric beats the best single candidate's.
-    /// </summary>
-    private async Task<(TrialConfiguration Chosen, IReadOnlyDictionary<string, MetricSummary> CrossValidation)> ChooseAsync(
-        EvaluateInput input, FeaturizationPlan plan, byte[] rows, string primary, int sign)
-    {
-        Func<CrossValidated>[] work = [.. input.Candidates.Select(c => (Func<CrossValidated>)(() => evaluator.CrossValidateWithPredictions(new MemoryStream(rows), plan, c, input.Folds)))];
-        var results = (await DedicatedThreads.RunAsync(work, Environment.ProcessorCount)).ToList();
-        foreach (var result in results)
-        {
-            logger.LogInformation(
-                "Run {RunId}: candidate {Trainer} {Folds}-fold {Metric} {Mean} ± {StdDev}",
-                input.RunId, result.Configuration.Trainer, input.Folds, primary, result.Metrics[primary].Mean, result.Metrics[primary].StdDev);
-        }
-
-        var best = results.MaxBy(r => sign * r.Metrics[primary].Mean)!;
-        // A class the plan does not list (beyond its 100 most frequent) has no slot to average.
-        if (results.Count < 2 || results[0].Labels.Class?.Any(c => c < 0) == true)
-        {
-            return (best.Configuration, best.Metrics);
-        }
-
-        var weights = EnsembleSelection.Weights(plan.Task, results);
-        var ensemble = EnsembleSelection.CrossValidation(plan.Task, results, weights);
-        var members = weights.Count(w => w > 0);
-        var wins = members > 1 && sign * ensemble[primary].Mean > sign * best.Metrics[primary].Mean;
-        logger.LogInformation(
-            "Run {RunId}: voting ensemble of {Members} ({Weights}) {Folds}-fold {Metric} {Mean} ± {StdDev}, {Verdict} the best candidate's {Best}",
-            input.RunId,
-            members,
-            string.Join(", ", results.Zip(weights).Where(p => p.Second > 0).Select(p => $"{p.First.Configuration.Trainer} {p.Second:0.##}")),
-            input.Folds, primary, ensemble[primary].Mean, ensemble[primary].StdDev, wins ? "beats" : "does not beat", best.Metrics[primary].Mean);
-        return wins ? (EnsembleSelection.Configuration(results, weights, best.Configuration.Seed), ensemble) : (best.Configuration, best.Metrics);
-    }
-
-    /// <summary>
-    /// The alias holder's trainer and hyperparameters cross-validated on the same rows and folds as the chosen
-    /// configuration (the same seed), compared fold by fold; null when nothing holds the alias or the holder's
-    /// configuration cannot train on this data (the registry's metrics are compared then).
-    /// </summary>
-    private async Task<(int Version, PairedComparison Comparison)?> AgainstHolderAsync(
-        EvaluateInput input, FeaturizationPlan plan, byte[] rows, TrialConfiguration chosen, MetricSummary mine, string primary, CancellationToken cancellationToken)
-    {
-        if (input.PromoteTo is null || await store.Registry.GetModelAsync(input.Model, cancellationToken) is not { } model
-            || !model.Aliases.TryGetValue(input.PromoteTo, out var holder) || await store.Registry.GetVersionAsync(input.Model, holder, cancellationToken) is not { } incumbent)
-        {
-            return null;
-        }
-
-        try
-        {
-            var configuration = EnsembleSelection.FromParameters(incumbent.Trainer, incumbent.Parameters, chosen.Seed);
-            var theirs = evaluator.CrossValidate(new MemoryStream(rows), plan, configuration, input.Folds);
-            var comparison = PairedComparison.Of(mine.Folds, theirs[primary].Folds, TrialRunner.Goal(primary), input.PromotionMargin);
-            logger.LogInformation(
-                "Run {RunId}: against version {Holder}'s configuration on the same {Folds} folds, {Metric} {Mine} vs {Theirs} (difference {Difference}, standard error {StandardError})",
-                input.RunId, holder, comparison.Folds, primary, comparison.Challenger, comparison.Holder, comparison.Difference, comparison.StandardError);
-            return (holder, comparison);
-        }
-        catch (ArgumentException ex)
-        {
-            logger.LogWarning("Run {RunId}: version {Holder}'s configuration does not train on this data ({Error}); its registered metrics are compared", input.RunId, holder, ex.Message);
-            return null;
-        }
     }
 
     /// <summary>
@@ -277,6 +163,12 @@ public sealed class TrainingActivities(PipelineStore store, TrialRunner runner, 
         await store.Runs.EndAsync(input.Model, input.RunId, RunStatus.Failed, null, null, $"{input.Stage}: {input.Error}", cancellationToken);
         logger.LogWarning("Run {RunId} of {Model} failed while {Stage}: {Error}", input.RunId, input.Model, input.Stage, input.Error);
     }
+
+    /// <summary>
+    /// Where a cross-validated trial keeps its out-of-fold predictions, in the runs container: the values of
+    /// <see cref="TrialResult.OutOfFold"/> as little-endian 32-bit floats.
+    /// </summary>
+    public static string OutOfFoldBlob(string runId, int index) => $"{runId}/trials/{index:D3}/out-of-fold.bin";
 
     /// <summary>The run id of a trial: the training run's id and the trial's index.</summary>
     public static string TrialRunId(string runId, int index) => $"{runId}-t{index:D3}";
