@@ -32,7 +32,7 @@ public sealed class SweepPlannerTests
 
         Assert.Equal(new Dictionary<string, double> { ["numberOfLeaves"] = 31, ["learningRate"] = 0.1, ["numberOfIterations"] = 100, ["minimumExampleCountPerLeaf"] = 20 }, trials[0].Configuration.Parameters);
         Assert.Equal(new Dictionary<string, double> { ["numberOfLeaves"] = 16, ["numberOfTrees"] = 100, ["learningRate"] = 0.2, ["minimumExampleCountPerLeaf"] = 10 }, trials[1].Configuration.Parameters);
-        Assert.Equal(new Dictionary<string, double> { ["l1Regularization"] = Math.Exp(-7), ["l2Regularization"] = 0.01 }, trials[2].Configuration.Parameters);
+        Assert.Equal(new Dictionary<string, double> { ["l1Regularization"] = Math.Exp(-7), ["l2Regularization"] = 0.001 }, trials[2].Configuration.Parameters);
         // The start's point maps back to it (what the Bayesian sampler learns from): choice 31 of (7, 15, 31, 63) is the third quarter.
         Assert.Equal(0.625, trials[0].Point[Keys(trials[0]).IndexOf("numberOfLeaves")], 12);
         Assert.All(trials.Skip(3), t => Assert.NotEqual(SweepPlanner.Start(t.Configuration.Trainer), t.Configuration.Parameters));
