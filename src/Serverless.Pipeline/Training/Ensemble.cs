@@ -244,7 +244,8 @@ internal sealed class EnsembleEstimator(MLContext ml, FeaturizationPlan plan, IR
         IEstimator<ITransformer> Expression(string column, IReadOnlyList<(string Column, double Weight)> part)
         {
             var sum = string.Join(" + ", part.Select((t, i) => string.Create(CultureInfo.InvariantCulture, $"m{i} * {t.Weight:R}")));
-            var expression = ml.Transforms.Expression(column, $"({string.Join(", ", part.Select((_, i) => $"m{i}"))}) => {sum}", [.. part.Select(t => t.Column)]);
+            var parameters = string.Join(", ", part.Select((_, i) => $"m{i}"));
+            var expression = ml.Transforms.Expression(column, $"({parameters}) => {sum}", [.. part.Select(t => t.Column)]);
             return chain = chain is null ? expression : chain.Append(expression);
         }
 

@@ -23,7 +23,7 @@ public sealed record TrialConfiguration(string Trainer, IReadOnlyDictionary<stri
 
 /// <summary>
 /// What a trial measured (on the validation split, or averaged over <see cref="Folds"/> cross-validation folds), and
-/// the trained model (an ML.NET zip) with its SHA-256.
+/// the trained model (an ML.NET zip) with its SHA-256 (empty when none was kept).
 /// </summary>
 public sealed record TrialResult(
     TrialConfiguration Configuration,
@@ -97,10 +97,13 @@ public sealed partial class TrialRunner
     /// <paramref name="trainFraction"/> below 1 trains on that share of the training rows (stratified, the same rows
     /// for the same seed): a cheap early step of a sweep with early termination, measured on the same validation rows
     /// as the full step. <paramref name="folds"/>, when given, cross-validates with that many folds at any size.
+    /// Without <paramref name="keepModel"/> a cross-validated trial trains no model on all its rows (one fit in
+    /// <c>k + 1</c> saved) and returns an empty <see cref="TrialResult.Model"/>; a split-validated one keeps the model
+    /// it validated, which costs nothing more.
     /// </summary>
     public TrialResult Run(
         Stream data, DatasetSnapshot snapshot, FeaturizationPlan plan, TrialConfiguration configuration, double validationFraction = ValidationFraction,
-        double trainFraction = 1, double holdoutFraction = HoldoutFraction, int? folds = null)
+        double trainFraction = 1, double holdoutFraction = HoldoutFraction, int? folds = null, bool keepModel = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(folds ?? 2, 2);
         ArgumentOutOfRangeException.ThrowIfLessThan(validationFraction, 0);
@@ -149,11 +152,18 @@ public sealed partial class TrialRunner
             }
         }
 
-        var trainView = ml.Data.LoadFromEnumerable(train, schema);
-        model ??= Pipeline(ml, plan, configuration).Fit(trainView);
-        var bytes = ModelArtifact.Save(ml, model, trainView.Schema);
+        byte[] bytes = [];
+        if (model is not null || keepModel)
+        {
+            var trainView = ml.Data.LoadFromEnumerable(train, schema);
+            model ??= Pipeline(ml, plan, configuration).Fit(trainView);
+            bytes = ModelArtifact.Save(ml, model, trainView.Schema);
+        }
+
         var primary = PrimaryMetric(plan.Task);
-        return new TrialResult(configuration, plan.Task, metrics, primary, metrics.GetValueOrDefault(primary, double.NaN), train.Count, validationRows, bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)), clock.Elapsed, k)
+        var sha256 = bytes.Length == 0 ? string.Empty : Convert.ToHexStringLower(SHA256.HashData(bytes));
+        return new TrialResult(
+            configuration, plan.Task, metrics, primary, metrics.GetValueOrDefault(primary, double.NaN), train.Count, validationRows, bytes, sha256, clock.Elapsed, k)
         {
             OutOfFold = outOfFold,
         };

@@ -189,6 +189,12 @@ public sealed class EnsembleTests(AzuriteFixture azurite)
         Assert.All(again.Metrics[primary].Folds.Zip(candidate.Metrics[primary].Folds), f => Assert.Equal(f.First, f.Second, 1e-6));
         Assert.Equal(trial.PrimaryValue, candidate.Metrics[primary].Mean, 1e-6);
         Assert.Null(new TrialRunner().Run(new MemoryStream(data), snapshot, plan, trees, trainFraction: 0.5).OutOfFold);
+        // A trial that keeps no model is the same cross-validation without the fit on all its rows.
+        var lean = new TrialRunner().Run(new MemoryStream(data), snapshot, plan, trees, keepModel: false);
+        Assert.NotEmpty(trial.Model);
+        Assert.Empty(lean.Model);
+        Assert.Equal(trial.OutOfFold, lean.OutOfFold);
+        Assert.Equal(trial.Metrics, lean.Metrics);
     }
 
     private async Task<(DatasetSnapshot Snapshot, FeaturizationPlan Plan)> IngestAsync(string training, string label)

@@ -47,7 +47,8 @@ public sealed partial class TrainingActivities
         var (evaluation, refit) = ((ModelEvaluation)done[0], (TrialResult)done[1]);
 
         var prefix = $"{input.RunId}/";
-        await store.RunOutputs.GetBlobClient(prefix + "model.zip").UploadAsync(BinaryData.FromBytes(refit.Model), overwrite: true, cancellationToken);
+        await store.RunOutputs.GetBlobClient(prefix + "model.zip")
+            .UploadAsync(BinaryData.FromBytes(refit.Model), overwrite: true, cancellationToken);
         var context = new ReportContext(input.Model, input.RunId, snapshot.Id, chosen, input.Trials);
         var charts = EvaluationReport.Charts(evaluation, context);
         foreach (var (name, png) in charts)
@@ -55,8 +56,10 @@ public sealed partial class TrainingActivities
             await Upload(prefix + "report/" + name, BinaryData.FromBytes(png), "image/png", cancellationToken);
         }
 
-        await Upload(prefix + "report/evaluation.json", BinaryData.FromObjectAsJson(evaluation with { Predictions = [] }, Json), "application/json", cancellationToken);
-        await Upload(prefix + "report/index.html", BinaryData.FromString(EvaluationReport.Html(evaluation, context, charts)), "text/html; charset=utf-8", cancellationToken);
+        var json = BinaryData.FromObjectAsJson(evaluation with { Predictions = [] }, Json);
+        await Upload(prefix + "report/evaluation.json", json, "application/json", cancellationToken);
+        var html = BinaryData.FromString(EvaluationReport.Html(evaluation, context, charts));
+        await Upload(prefix + "report/index.html", html, "text/html; charset=utf-8", cancellationToken);
 
         var metrics = new Dictionary<string, double>(evaluation.Holdout);
         foreach (var (name, summary) in evaluation.CrossValidation)
@@ -69,7 +72,8 @@ public sealed partial class TrainingActivities
             input.RunId, chosen.Trainer, evaluation.PrimaryMetric, evaluation.Holdout[evaluation.PrimaryMetric], evaluation.Folds,
             evaluation.CrossValidation[evaluation.PrimaryMetric].Mean, refit.TrainRows, charts.Count);
         var holder = await AgainstHolderAsync(input, plan, rows, chosen, crossValidation[primary], primary, cancellationToken);
-        return new EvaluationOutcome(chosen, prefix + "model.zip", refit.ModelSha256, metrics, prefix + "report/index.html", holder?.Version, holder?.Comparison);
+        return new EvaluationOutcome(
+            chosen, prefix + "model.zip", refit.ModelSha256, metrics, prefix + "report/index.html", holder?.Version, holder?.Comparison);
     }
 
     /// <summary>
@@ -78,7 +82,8 @@ public sealed partial class TrainingActivities
     /// is trained again. Else (one validation split a trial) the orchestrator's candidates, cross-validated here with
     /// <see cref="EvaluationFolds"/> folds on every core (each trainer runs on one).
     /// </summary>
-    private async Task<List<CrossValidated>> LibraryAsync(EvaluateInput input, FeaturizationPlan plan, byte[] rows, CancellationToken cancellationToken)
+    private async Task<List<CrossValidated>> LibraryAsync(
+        EvaluateInput input, FeaturizationPlan plan, byte[] rows, CancellationToken cancellationToken)
     {
         var seed = input.Candidates[0].Seed;
         var (labels, folds, k) = evaluator.CrossValidationRows(new MemoryStream(rows), plan, seed, input.Folds);
@@ -90,11 +95,13 @@ public sealed partial class TrainingActivities
             {
                 try
                 {
-                    var content = (await store.RunOutputs.GetBlobClient(OutOfFoldBlob(input.RunId, trial.Index)).DownloadContentAsync(cancellationToken)).Value.Content;
+                    var blob = store.RunOutputs.GetBlobClient(OutOfFoldBlob(input.RunId, trial.Index));
+                    var content = (await blob.DownloadContentAsync(cancellationToken)).Value.Content;
                     var predictions = MemoryMarshal.Cast<byte, float>(content.ToMemory().Span).ToArray();
                     if (predictions.Length == length)
                     {
-                        library.Add(EnsembleSelection.Candidate(plan.Task, new TrialConfiguration(trial.Trainer, trial.Parameters, seed), predictions, folds, labels));
+                        var configuration = new TrialConfiguration(trial.Trainer, trial.Parameters, seed);
+                        library.Add(EnsembleSelection.Candidate(plan.Task, configuration, predictions, folds, labels));
                         continue;
                     }
                 }
@@ -102,7 +109,9 @@ public sealed partial class TrainingActivities
                 {
                 }
 
-                logger.LogWarning("Run {RunId}: trial {Index} kept no out-of-fold predictions for these {Rows} rows; it is left out of the comparison", input.RunId, trial.Index, folds.Length);
+                logger.LogWarning(
+                    "Run {RunId}: trial {Index} kept no out-of-fold predictions for these {Rows} rows; it is left out of the comparison",
+                    input.RunId, trial.Index, folds.Length);
             }
         }
 
@@ -111,8 +120,8 @@ public sealed partial class TrainingActivities
             return library;
         }
 
-        Func<CrossValidated>[] work =
-            [.. input.Candidates.Select(c => (Func<CrossValidated>)(() => evaluator.CrossValidateWithPredictions(new MemoryStream(rows), plan, c, EvaluationFolds)))];
+        Func<CrossValidated>[] work = [.. input.Candidates.Select(c =>
+            (Func<CrossValidated>)(() => evaluator.CrossValidateWithPredictions(new MemoryStream(rows), plan, c, EvaluationFolds)))];
         return [.. await DedicatedThreads.RunAsync(work, Environment.ProcessorCount)];
     }
 
@@ -150,7 +159,9 @@ public sealed partial class TrainingActivities
             members,
             string.Join(", ", library.Zip(weights).Where(p => p.Second > 0).Select(p => $"{p.First.Configuration.Trainer} {p.Second:0.##}")),
             folds, primary, ensemble[primary].Mean, ensemble[primary].StdDev, wins ? "beats" : "does not beat", best.Metrics[primary].Mean);
-        return wins ? (EnsembleSelection.Configuration(library, weights, best.Configuration.Seed), ensemble) : (best.Configuration, best.Metrics);
+        return wins
+            ? (EnsembleSelection.Configuration(library, weights, best.Configuration.Seed), ensemble)
+            : (best.Configuration, best.Metrics);
     }
 
     /// <summary>
@@ -159,10 +170,12 @@ public sealed partial class TrainingActivities
     /// configuration cannot train on this data (the registry's metrics are compared then).
     /// </summary>
     private async Task<(int Version, PairedComparison Comparison)?> AgainstHolderAsync(
-        EvaluateInput input, FeaturizationPlan plan, byte[] rows, TrialConfiguration chosen, MetricSummary mine, string primary, CancellationToken cancellationToken)
+        EvaluateInput input, FeaturizationPlan plan, byte[] rows, TrialConfiguration chosen, MetricSummary mine, string primary,
+        CancellationToken cancellationToken)
     {
         if (input.PromoteTo is null || await store.Registry.GetModelAsync(input.Model, cancellationToken) is not { } model
-            || !model.Aliases.TryGetValue(input.PromoteTo, out var holder) || await store.Registry.GetVersionAsync(input.Model, holder, cancellationToken) is not { } incumbent)
+            || !model.Aliases.TryGetValue(input.PromoteTo, out var holder)
+            || await store.Registry.GetVersionAsync(input.Model, holder, cancellationToken) is not { } incumbent)
         {
             return null;
         }
@@ -173,13 +186,17 @@ public sealed partial class TrainingActivities
             var theirs = evaluator.CrossValidate(new MemoryStream(rows), plan, configuration, mine.Folds.Count);
             var comparison = PairedComparison.Of(mine.Folds, theirs[primary].Folds, TrialRunner.Goal(primary), input.PromotionMargin);
             logger.LogInformation(
-                "Run {RunId}: against version {Holder}'s configuration on the same {Folds} folds, {Metric} {Mine} vs {Theirs} (difference {Difference}, standard error {StandardError})",
-                input.RunId, holder, comparison.Folds, primary, comparison.Challenger, comparison.Holder, comparison.Difference, comparison.StandardError);
+                "Run {RunId}: against version {Holder}'s configuration on the same {Folds} folds, {Metric} {Mine} vs {Theirs} "
+                + "(difference {Difference}, standard error {StandardError})",
+                input.RunId, holder, comparison.Folds, primary, comparison.Challenger, comparison.Holder, comparison.Difference,
+                comparison.StandardError);
             return (holder, comparison);
         }
         catch (ArgumentException ex)
         {
-            logger.LogWarning("Run {RunId}: version {Holder}'s configuration does not train on this data ({Error}); its registered metrics are compared", input.RunId, holder, ex.Message);
+            logger.LogWarning(
+                "Run {RunId}: version {Holder}'s configuration does not train on this data ({Error}); its registered metrics are compared",
+                input.RunId, holder, ex.Message);
             return null;
         }
     }

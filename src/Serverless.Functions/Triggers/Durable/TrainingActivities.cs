@@ -51,7 +51,10 @@ public sealed partial class TrainingActivities(PipelineStore store, TrialRunner 
         return new SnapshotSummary(snapshot.Id, snapshot.Source, snapshot.RowsRead, snapshot.RowsAccepted, snapshot.RowsRejected, plan.Task, primary, TrialRunner.Goal(primary), plan.PositiveClass);
     }
 
-    /// <summary>Trains and measures one configuration at one step (step k of n trains on k/n of the training rows); the last step keeps its model.</summary>
+    /// <summary>
+    /// Trains and measures one configuration at one step (step k of n trains on k/n of the training rows). The last step
+    /// keeps its out-of-fold predictions (cross-validated) or its model (validated on a split).
+    /// </summary>
     [Function(nameof(RunTrial))]
     public async Task<TrialOutcome> RunTrial([ActivityTrigger] TrialInput input, CancellationToken cancellationToken)
     {
@@ -68,24 +71,36 @@ public sealed partial class TrainingActivities(PipelineStore store, TrialRunner 
             TrialResult result;
             await using (var data = await store.Ingestor.OpenDataAsync(snapshot, cancellationToken))
             {
-                result = runner.Run(data, snapshot, plan, input.Configuration, trainFraction: (double)input.Step / input.Steps, folds: input.Folds);
+                // A cross-validated trial is not refitted on all its rows: the evaluation compares trials by their
+                // out-of-fold predictions and trains only the winner again.
+                var fraction = (double)input.Step / input.Steps;
+                result = runner.Run(data, snapshot, plan, input.Configuration, trainFraction: fraction, folds: input.Folds, keepModel: false);
             }
 
             string? artifact = null;
             if (input.Step == input.Steps)
             {
-                var blob = store.RunOutputs.GetBlobClient($"{input.RunId}/trials/{input.Index:D3}/model.zip");
-                await blob.UploadAsync(BinaryData.FromBytes(result.Model), overwrite: true, cancellationToken);
-                artifact = blob.Uri.ToString();
+                if (result.Model.Length > 0)
+                {
+                    var blob = store.RunOutputs.GetBlobClient($"{input.RunId}/trials/{input.Index:D3}/model.zip");
+                    await blob.UploadAsync(BinaryData.FromBytes(result.Model), overwrite: true, cancellationToken);
+                    artifact = blob.Uri.ToString();
+                }
+
                 if (result.OutOfFold is { } outOfFold)
                 {
                     // What the evaluation's voting ensemble combines, so it need not cross-validate the trial again.
                     var bytes = MemoryMarshal.AsBytes(outOfFold.AsSpan()).ToArray();
-                    await store.RunOutputs.GetBlobClient(OutOfFoldBlob(input.RunId, input.Index)).UploadAsync(BinaryData.FromBytes(bytes), overwrite: true, cancellationToken);
+                    await store.RunOutputs.GetBlobClient(OutOfFoldBlob(input.RunId, input.Index))
+                        .UploadAsync(BinaryData.FromBytes(bytes), overwrite: true, cancellationToken);
                 }
 
                 // The trial's cost next to its metrics: the rows its model trained on and the seconds the step took.
-                var tracked = new Dictionary<string, double>(result.Metrics) { ["trainRows"] = result.TrainRows, ["trainSeconds"] = Math.Round(result.Duration.TotalSeconds, 2) };
+                var tracked = new Dictionary<string, double>(result.Metrics)
+                {
+                    ["trainRows"] = result.TrainRows,
+                    ["trainSeconds"] = Math.Round(result.Duration.TotalSeconds, 2),
+                };
                 await store.Runs.EndAsync(input.Model, trialRunId, RunStatus.Completed, tracked, artifact, null, cancellationToken);
             }
 
