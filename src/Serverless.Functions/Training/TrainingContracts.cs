@@ -10,8 +10,9 @@ namespace Serverless.Functions.Training;
 /// <summary>
 /// A training run as a caller asks for it (<c>POST /api/models/{model}/train</c>): the model to train (from the route),
 /// the dataset blob in the <c>datasets</c> container, its label, and optionally the task, the sweep, early
-/// termination, and promotion (the alias, the margin by which a new version must beat the holder, and whether a
-/// person must approve it).
+/// termination, every trial's cross-validation folds (<see cref="Folds"/>: null chooses by row count, see
+/// <see cref="TrialRunner.ValidationFolds"/>), and promotion (the alias, the margin by which a new version must beat
+/// the holder, and whether a person must approve it).
 /// </summary>
 public sealed record TrainingRequest(
     string Model,

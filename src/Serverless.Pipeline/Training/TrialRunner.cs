@@ -2,9 +2,6 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Trainers;
-using Microsoft.ML.Trainers.FastTree;
-using Microsoft.ML.Trainers.LightGbm;
 using Serverless.Pipeline.Data;
 using Serverless.Pipeline.Evaluation;
 using Sylvan.Data.Csv;
@@ -163,7 +160,8 @@ public sealed partial class TrialRunner
         var primary = PrimaryMetric(plan.Task);
         var sha256 = bytes.Length == 0 ? string.Empty : Convert.ToHexStringLower(SHA256.HashData(bytes));
         return new TrialResult(
-            configuration, plan.Task, metrics, primary, metrics.GetValueOrDefault(primary, double.NaN), train.Count, validationRows, bytes, sha256, clock.Elapsed, k)
+            configuration, plan.Task, metrics, primary, metrics.GetValueOrDefault(primary, double.NaN), train.Count, validationRows, bytes, sha256,
+            clock.Elapsed, k)
         {
             OutOfFold = outOfFold,
         };
@@ -183,7 +181,9 @@ public sealed partial class TrialRunner
         var unknown = configuration.Parameters.Keys.Except(known, StringComparer.OrdinalIgnoreCase).ToList();
         if (unknown.Count > 0)
         {
-            throw new ArgumentException($"Trainer '{configuration.Trainer}' has no hyperparameter {string.Join(", ", unknown.Select(u => $"'{u}'"))}; it takes {string.Join(", ", known)}.", nameof(configuration));
+            var named = string.Join(", ", unknown.Select(u => $"'{u}'"));
+            throw new ArgumentException(
+                $"Trainer '{configuration.Trainer}' has no hyperparameter {named}; it takes {string.Join(", ", known)}.", nameof(configuration));
         }
     }
 
@@ -222,7 +222,8 @@ public sealed partial class TrialRunner
     private static IEstimator<ITransformer> Featurize(MLContext ml, FeaturizationPlan plan, bool normalize)
     {
         var parts = new List<string> { nameof(FeatureRow.Numeric) };
-        IEstimator<ITransformer> pipeline = ml.Transforms.ReplaceMissingValues(nameof(FeatureRow.Numeric), replacementMode: Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean);
+        IEstimator<ITransformer> pipeline = ml.Transforms.ReplaceMissingValues(
+            nameof(FeatureRow.Numeric), replacementMode: Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean);
         if (plan.Categorical.Count > 0)
         {
             pipeline = pipeline.Append(ml.Transforms.Categorical.OneHotEncoding("CategoricalFeatures", nameof(FeatureRow.Categorical)));
@@ -252,42 +253,6 @@ public sealed partial class TrialRunner
             : pipeline;
     }
 
-    private static IEstimator<ITransformer> Trainer(MLContext ml, MlTask task, TrialConfiguration configuration)
-    {
-        var p = configuration.Parameters;
-        int? Int(string name) => p.TryGetValue(name, out var v) ? (int)Math.Round(v) : null;
-        double? Real(string name) => p.TryGetValue(name, out var v) ? v : null;
-        var seed = configuration.Seed;
-
-        IEstimator<ITransformer> trainer = (configuration.Trainer.ToUpperInvariant(), task) switch
-        {
-            ("LIGHTGBM", MlTask.BinaryClassification) => ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options { NumberOfLeaves = Int("numberOfLeaves") ?? 31, LearningRate = Real("learningRate") ?? 0.1, NumberOfIterations = Int("numberOfIterations") ?? 100, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 20, NumberOfThreads = 1, Seed = seed, Deterministic = true, LabelColumnName = Label(task) }),
-            ("LIGHTGBM", MlTask.MulticlassClassification) => ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options { NumberOfLeaves = Int("numberOfLeaves") ?? 31, LearningRate = Real("learningRate") ?? 0.1, NumberOfIterations = Int("numberOfIterations") ?? 100, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 20, NumberOfThreads = 1, Seed = seed, Deterministic = true, LabelColumnName = Label(task) }),
-            ("LIGHTGBM", _) => ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options { NumberOfLeaves = Int("numberOfLeaves") ?? 31, LearningRate = Real("learningRate") ?? 0.1, NumberOfIterations = Int("numberOfIterations") ?? 100, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 20, NumberOfThreads = 1, Seed = seed, Deterministic = true, LabelColumnName = Label(task) }),
-            ("FASTTREE", MlTask.BinaryClassification) => ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options { NumberOfLeaves = Int("numberOfLeaves") ?? 20, NumberOfTrees = Int("numberOfTrees") ?? 100, LearningRate = Real("learningRate") ?? 0.2, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10, NumberOfThreads = 1, Seed = seed, LabelColumnName = Label(task) }),
-            ("FASTTREE", MlTask.MulticlassClassification) => ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options { NumberOfLeaves = Int("numberOfLeaves") ?? 20, NumberOfTrees = Int("numberOfTrees") ?? 100, LearningRate = Real("learningRate") ?? 0.2, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10, NumberOfThreads = 1, Seed = seed, LabelColumnName = Label(task) })),
-            ("FASTTREE", _) => ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options { NumberOfLeaves = Int("numberOfLeaves") ?? 20, NumberOfTrees = Int("numberOfTrees") ?? 100, LearningRate = Real("learningRate") ?? 0.2, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10, NumberOfThreads = 1, Seed = seed, LabelColumnName = Label(task) }),
-            ("SDCA", MlTask.BinaryClassification) => ml.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options { L2Regularization = (float?)Real("l2Regularization"), MaximumNumberOfIterations = Int("maximumNumberOfIterations"), NumberOfThreads = 1, LabelColumnName = Label(task) }),
-            ("SDCA", MlTask.MulticlassClassification) => ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options { L2Regularization = (float?)Real("l2Regularization"), MaximumNumberOfIterations = Int("maximumNumberOfIterations"), NumberOfThreads = 1, LabelColumnName = Label(task) }),
-            // SDCA regression's auto-tuned defaults can diverge (non-finite weights); explicit ones keep it stable.
-            ("SDCA", _) => ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options { L2Regularization = (float)(Real("l2Regularization") ?? 0.01), MaximumNumberOfIterations = Int("maximumNumberOfIterations") ?? 100, NumberOfThreads = 1, LabelColumnName = Label(task) }),
-            ("LBFGS", MlTask.BinaryClassification) => ml.BinaryClassification.Trainers.LbfgsLogisticRegression(new LbfgsLogisticRegressionBinaryTrainer.Options { L1Regularization = (float)(Real("l1Regularization") ?? 1), L2Regularization = (float)(Real("l2Regularization") ?? 1), NumberOfThreads = 1, LabelColumnName = Label(task) }),
-            ("LBFGS", MlTask.MulticlassClassification) => ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options { L1Regularization = (float)(Real("l1Regularization") ?? 1), L2Regularization = (float)(Real("l2Regularization") ?? 1), NumberOfThreads = 1, LabelColumnName = Label(task) }),
-            _ => ml.Regression.Trainers.LbfgsPoissonRegression(new LbfgsPoissonRegressionTrainer.Options { L1Regularization = (float)(Real("l1Regularization") ?? 1), L2Regularization = (float)(Real("l2Regularization") ?? 1), NumberOfThreads = 1, LabelColumnName = Label(task) }),
-        };
-
-        return task == MlTask.MulticlassClassification
-            ? trainer.Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"))
-            : trainer;
-    }
-
-    internal static string Label(MlTask task) => task switch
-    {
-        MlTask.BinaryClassification => nameof(FeatureRow.Positive),
-        MlTask.Regression => nameof(FeatureRow.Value),
-        _ => "Label",
-    };
-
     /// <summary>
     /// The metrics as scikit-learn and Azure ML define them (<see cref="Metrics"/>), from the scored rows; binary ones
     /// are for the positive class (the plan's last class).
@@ -301,7 +266,8 @@ public sealed partial class TrialRunner
                     [.. scored.GetColumn<bool>(Label(task))], [.. scored.GetColumn<float>("Probability")], [.. scored.GetColumn<bool>("PredictedLabel")]);
             case MlTask.MulticlassClassification:
                 return Metrics.Multiclass(
-                    [.. scored.GetColumn<uint>("Label").Select(k => (int)k - 1)], [.. scored.GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray())]);
+                    [.. scored.GetColumn<uint>("Label").Select(k => (int)k - 1)],
+                    [.. scored.GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray())]);
             default:
                 return Metrics.Regression([.. scored.GetColumn<float>(Label(task))], [.. scored.GetColumn<float>("Score")]);
         }
@@ -334,7 +300,10 @@ public sealed partial class TrialRunner
             }
 
             rows.Add(builder.TryBuild(fields, row, out var error)
-                ?? throw new DatasetValidationException("data.csv", $"Snapshot data, record {row - 1}: {error}. A snapshot holds only valid rows, so this data does not match its schema.", row));
+                ?? throw new DatasetValidationException(
+                    "data.csv",
+                    $"Snapshot data, record {row - 1}: {error}. A snapshot holds only valid rows, so this data does not match its schema.",
+                    row));
         }
 
         return (header, rows);

@@ -39,7 +39,8 @@ public sealed partial class TrainingActivities(PipelineStore store, TrialRunner 
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            throw new DatasetValidationException($"{PipelineOptions.DatasetsContainer}/{input.Dataset}", $"{PipelineOptions.DatasetsContainer}/{input.Dataset}: no such blob; upload it first (PUT /api/datasets/{input.Dataset}).");
+            var name = $"{PipelineOptions.DatasetsContainer}/{input.Dataset}";
+            throw new DatasetValidationException(name, $"{name}: no such blob; upload it first (PUT /api/datasets/{input.Dataset}).");
         }
 
         var plan = FeaturizationPlan.Create(snapshot.Schema, snapshot.Profile, input.Label, input.Task, input.PositiveClass);
@@ -48,7 +49,9 @@ public sealed partial class TrainingActivities(PipelineStore store, TrialRunner 
         logger.LogInformation(
             "Ingested {Source}: snapshot {SnapshotId}, {Accepted} rows accepted, {Rejected} rejected; {Task} on '{Label}', dropped {Dropped}",
             snapshot.Source, snapshot.Id, snapshot.RowsAccepted, snapshot.RowsRejected, plan.Task, plan.Label, plan.Dropped.Count);
-        return new SnapshotSummary(snapshot.Id, snapshot.Source, snapshot.RowsRead, snapshot.RowsAccepted, snapshot.RowsRejected, plan.Task, primary, TrialRunner.Goal(primary), plan.PositiveClass);
+        return new SnapshotSummary(
+            snapshot.Id, snapshot.Source, snapshot.RowsRead, snapshot.RowsAccepted, snapshot.RowsRejected, plan.Task, primary, TrialRunner.Goal(primary),
+            plan.PositiveClass);
     }
 
     /// <summary>
@@ -63,7 +66,8 @@ public sealed partial class TrainingActivities(PipelineStore store, TrialRunner 
         var (snapshot, plan) = await SnapshotAndPlanAsync(input.SnapshotId, input.Label, input.Task, input.PositiveClass, cancellationToken);
         if (input.Step == 1)
         {
-            await store.Runs.StartAsync(input.Model, trialRunId, input.RunId, input.Configuration.Trainer, input.Configuration.Parameters, snapshot.Id, cancellationToken);
+            await store.Runs.StartAsync(
+                input.Model, trialRunId, input.RunId, input.Configuration.Trainer, input.Configuration.Parameters, snapshot.Id, cancellationToken);
         }
 
         try
@@ -104,10 +108,13 @@ public sealed partial class TrainingActivities(PipelineStore store, TrialRunner 
                 await store.Runs.EndAsync(input.Model, trialRunId, RunStatus.Completed, tracked, artifact, null, cancellationToken);
             }
 
+            var validation = result.Folds > 0 ? $"{result.Folds}-fold cross-validation" : $"{result.ValidationRows} validation rows";
             logger.LogInformation(
                 "Trial {TrialRunId} step {Step}/{Steps}: {Trainer} on {TrainRows} rows, {Metric} {Value} ({Validation}) in {Seconds} s",
-                trialRunId, input.Step, input.Steps, input.Configuration.Trainer, result.TrainRows, result.PrimaryMetric, result.PrimaryValue, result.Folds > 0 ? $"{result.Folds}-fold cross-validation" : $"{result.ValidationRows} validation rows", result.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
-            return new TrialOutcome(input.Index, input.Step, input.Configuration.Trainer, input.Configuration.Parameters, result.Metrics, result.PrimaryValue, null);
+                trialRunId, input.Step, input.Steps, input.Configuration.Trainer, result.TrainRows, result.PrimaryMetric, result.PrimaryValue, validation,
+                result.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
+            return new TrialOutcome(
+                input.Index, input.Step, input.Configuration.Trainer, input.Configuration.Parameters, result.Metrics, result.PrimaryValue, null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -123,7 +130,8 @@ public sealed partial class TrainingActivities(PipelineStore store, TrialRunner 
         ArgumentNullException.ThrowIfNull(input);
         foreach (var trial in input.Trials)
         {
-            await store.Runs.EndAsync(input.Model, TrialRunId(input.RunId, trial.Index), RunStatus.Stopped, trial.Metrics, null, $"stopped by early termination after step {trial.Step}", cancellationToken);
+            var reason = $"stopped by early termination after step {trial.Step}";
+            await store.Runs.EndAsync(input.Model, TrialRunId(input.RunId, trial.Index), RunStatus.Stopped, trial.Metrics, null, reason, cancellationToken);
         }
 
         logger.LogInformation("Run {RunId}: early termination stopped {Count} trials", input.RunId, input.Trials.Count);
@@ -141,14 +149,17 @@ public sealed partial class TrainingActivities(PipelineStore store, TrialRunner 
         var (snapshot, plan) = await SnapshotAndPlanAsync(input.SnapshotId, input.Label, input.Task, input.PositiveClass, cancellationToken);
         if (input.Request is { } request)
         {
-            await Upload(TrainingRequest.BlobName(input.RunId), BinaryData.FromObjectAsJson(request, PipelineJson.Indented), "application/json", cancellationToken);
+            var json = BinaryData.FromObjectAsJson(request, PipelineJson.Indented);
+            await Upload(TrainingRequest.BlobName(input.RunId), json, "application/json", cancellationToken);
         }
 
         var registration = new ModelRegistration(
-            input.Model, input.RunId, input.Chosen.Trainer, input.Chosen.Parameters, input.Evaluation.Metrics, ModelSignature.From(snapshot.Schema, plan, snapshot.Profile), plan, snapshot.Id, input.Description,
+            input.Model, input.RunId, input.Chosen.Trainer, input.Chosen.Parameters, input.Evaluation.Metrics,
+            ModelSignature.From(snapshot.Schema, plan, snapshot.Profile), plan, snapshot.Id, input.Description,
             new Dictionary<string, string> { ["dataset"] = input.Dataset, ["label"] = input.Label });
         ModelVersion version;
-        await using (var artifact = await store.RunOutputs.GetBlobClient(input.Evaluation.ArtifactBlob).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken))
+        var blob = store.RunOutputs.GetBlobClient(input.Evaluation.ArtifactBlob);
+        await using (var artifact = await blob.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken))
         {
             version = await store.Registry.RegisterAsync(registration, artifact, cancellationToken);
         }
@@ -160,7 +171,8 @@ public sealed partial class TrainingActivities(PipelineStore store, TrialRunner 
 
         var outcome = await CompareAsync(version, input, cancellationToken);
         await store.Runs.EndAsync(input.Model, input.RunId, RunStatus.Completed, input.Evaluation.Metrics, version.ArtifactUri, null, cancellationToken);
-        logger.LogInformation("Model {Model} version {Version} registered ({Sha}); {Reason}", version.Name, version.Version, version.ArtifactSha256, outcome.Reason);
+        logger.LogInformation(
+            "Model {Model} version {Version} registered ({Sha}); {Reason}", version.Name, version.Version, version.ArtifactSha256, outcome.Reason);
         return outcome;
     }
 
@@ -267,7 +279,8 @@ public sealed partial class TrainingActivities(PipelineStore store, TrialRunner 
             var beats = !double.IsFinite(theirs) || (sign * (mine - theirs)) > margin;
             var by = margin > 0 ? $" by more than {Format(margin)}" : string.Empty;
             return new RegistrationOutcome(
-                version.Version, beats, holder, $"{primary} {Format(mine)} {(beats ? "beats" : "does not beat")} version {holderVersion}'s registered {Format(theirs)}{by}");
+                version.Version, beats, holder,
+                $"{primary} {Format(mine)} {(beats ? "beats" : "does not beat")} version {holderVersion}'s registered {Format(theirs)}{by}");
         }
 
         return new RegistrationOutcome(version.Version, true, null, "the first version to hold it");
@@ -279,7 +292,8 @@ public sealed partial class TrainingActivities(PipelineStore store, TrialRunner 
 
     private static string Format(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
 
-    private async Task<(DatasetSnapshot Snapshot, FeaturizationPlan Plan)> SnapshotAndPlanAsync(string snapshotId, string label, MlTask task, string? positiveClass, CancellationToken cancellationToken)
+    private async Task<(DatasetSnapshot Snapshot, FeaturizationPlan Plan)> SnapshotAndPlanAsync(
+        string snapshotId, string label, MlTask task, string? positiveClass, CancellationToken cancellationToken)
     {
         var snapshot = await store.Ingestor.GetAsync(snapshotId, cancellationToken)
             ?? throw new InvalidOperationException($"Snapshot {snapshotId} does not exist.");
@@ -287,5 +301,6 @@ public sealed partial class TrainingActivities(PipelineStore store, TrialRunner 
     }
 
     private Task Upload(string name, BinaryData content, string contentType, CancellationToken cancellationToken) =>
-        store.RunOutputs.GetBlobClient(name).UploadAsync(content, new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType } }, cancellationToken);
+        store.RunOutputs.GetBlobClient(name)
+            .UploadAsync(content, new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType } }, cancellationToken);
 }
