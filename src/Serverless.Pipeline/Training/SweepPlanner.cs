@@ -196,11 +196,9 @@ public static class SweepPlanner
     private static Dictionary<string, double> Values(SearchSpace space, IReadOnlyList<double> point) =>
         space.Parameters.Keys.Zip(point).ToDictionary(p => p.First, p => space.Parameters[p.First].At(p.Second));
 
-    /// <summary>A grid configuration's point: the middle of each chosen value's share of [0, 1).</summary>
+    /// <summary>A grid configuration's point: the middle of each chosen value's share of [0, 1) (<see cref="ParameterExpression.PositionOf"/>).</summary>
     private static double[] PointOf(SearchSpace space, TrialConfiguration configuration) =>
-        [.. space.Parameters.Select(p => p.Value is ParameterExpression.Choice choice
-            ? (choice.Values.ToList().IndexOf(configuration.Parameters[p.Key]) + 0.5) / choice.Values.Count
-            : 0.5)];
+        [.. space.Parameters.Select(p => p.Value.PositionOf(configuration.Parameters[p.Key]) ?? 0.5)];
 
     private static double[] RandomPoint(SearchSpace space, int seed, int index)
     {
